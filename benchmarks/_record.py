@@ -66,6 +66,8 @@ def machine() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "gpus": gpus,
+        # Other work on the machine slows a run down: the load says how busy it was.
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
     }
 
 
