@@ -85,7 +85,7 @@ class Recorder:
         self.command = command or "python " + " ".join(
             [os.path.relpath(sys.argv[0], Path(__file__).parent.parent), *sys.argv[1:]]
         )
-        self.started = _dt.datetime.now(_dt.timezone.utc)
+        self.started = _dt.datetime.now(_dt.UTC)
         self._t0 = time.perf_counter()
 
     def write(self, results: dict[str, Any], name: str | None = None, **extra: Any) -> Path:

@@ -36,7 +36,9 @@ def _bundled_mnist_path() -> Path:
 def _read_mnist(path: str, mtime: float) -> dict[str, np.ndarray]:
     # Keyed on the modification time too, so that a replaced file is re-read.
     del mtime
-    expected = ", ".join(f"{k} {shape} {np.dtype(dt).name}" for k, (shape, dt) in _MNIST_LAYOUT.items())
+    expected = ", ".join(
+        f"{key} {shape} {np.dtype(dtype).name}" for key, (shape, dtype) in _MNIST_LAYOUT.items()
+    )
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in _MNIST_LAYOUT if k not in npz.files]
