@@ -57,7 +57,15 @@ def main() -> None:
     results = {label: measure(stmt, args.repeats) for label, stmt in STATEMENTS.items()}
     for label, r in results.items():
         print(f"{label:45s} {r['median_s']:.3f} s  tensorflow loaded: {r['imports_tensorflow']}")
-    rec.write(results)
+    rows = [
+        f"| `{label}` | {r['median_s']:.3f} | {'yes' if r['imports_tensorflow'] else 'no'} |"
+        for label, r in results.items()
+    ]
+    table = "\n".join(
+        ["| statement | median s (fresh interpreter) | loads TensorFlow |", "| --- | --- | --- |"]
+        + rows
+    )
+    rec.write({**results, "tables": {f"Median of {args.repeats} fresh interpreters": table}})
 
 
 if __name__ == "__main__":
