@@ -1,0 +1,242 @@
+"""Benchmark for fdmlearn.deep: the assignment's depth study at full scale.
+
+Measures, on full MNIST (60,000 training / 10,000 test images), 10 epochs,
+batch 128:
+
+- test accuracy per depth (1, 2, 3) for the `baseline`, `relu` and `improved`
+  recipes, next to the seed notebook's numbers;
+- an ablation at depth 3: what each ingredient of `improved` adds, and two
+  sigmoid networks that do train at depth 3;
+- seconds per epoch of `depth_study` against a plain `model.fit` of the same
+  model (the wrapper should cost nothing);
+- repeatability: the same seed twice gives the same numbers.
+
+Run from inside `benchmarks/`: `../.venv/bin/python deep.py` (writes
+docs/results/deep.json), or `--quick` for a smoke run on a subset (writes nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import keras
+import numpy as np
+from _record import Recorder
+
+import fdmlearn
+from fdmlearn import deep
+
+SEED_NOTEBOOK = {
+    "baseline": {1: 0.8825, 2: 0.7920, 3: 0.3595},
+    "relu": {1: 0.9297, 2: 0.9402, 3: 0.9471},
+}
+
+
+def ablation_recipes() -> list[tuple[str, deep.Recipe]]:
+    """Cumulative steps from the baseline to `improved`, then variations, all at depth 3."""
+    base = deep.RECIPES["baseline"]
+    relu = deep.RECIPES["relu"]
+    he = dataclasses.replace(relu, name="relu_he", initializer="he_normal")
+    adamw = dataclasses.replace(he, name="relu_he_adamw", optimizer="adamw", learning_rate=1e-3)
+    cosine = dataclasses.replace(adamw, name="relu_he_adamw_cosine", schedule="cosine")
+    improved = deep.RECIPES["improved"]
+    return [
+        ("baseline: sigmoid, Glorot, SGD 0.01", base),
+        ("+ ReLU (the seed notebook's fix)", relu),
+        ("+ He initialization", he),
+        ("+ AdamW (lr 1e-3) instead of SGD", adamw),
+        ("+ cosine learning-rate decay", cosine),
+        ("+ label smoothing 0.1 (= improved)", improved),
+        (
+            "improved + batch normalization",
+            dataclasses.replace(improved, name="improved_bn", normalization="batch"),
+        ),
+        (
+            "improved + residual connections",
+            dataclasses.replace(improved, name="improved_res", residual=True),
+        ),
+        (
+            "sigmoid + AdamW + cosine (no BN)",
+            dataclasses.replace(
+                deep.RECIPES["sigmoid_bn"], name="sigmoid_adamw", normalization=None
+            ),
+        ),
+        ("sigmoid + batch norm + AdamW + cosine (sigmoid_bn)", deep.RECIPES["sigmoid_bn"]),
+    ]
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small subset, 2 epochs, no record")
+    args = parser.parse_args()
+    rec = Recorder("deep")
+    train_size, test_size, epochs = (3000, 500, 2) if args.quick else (None, None, 10)
+    data = deep.mnist_flat(train_size, test_size)
+    depths = (1, 2, 3)
+    common = {"epochs": epochs, "data": data, "batch_size": 128, "seed": 0, "verbose": 0}
+
+    # 1. The depth study for the three main recipes.
+    studies = {}
+    for name in ("baseline", "relu", "improved"):
+        studies[name] = deep.depth_study(depths, name, **common)
+        print(name, {d: round(a, 4) for d, a in studies[name].test_accuracy.items()}, flush=True)
+
+    # 2. Ablation at depth 3 (runs already done in step 1 are reused: same seed, same numbers).
+    ablation = []
+    for label, recipe in ablation_recipes():
+        if recipe.name in studies:
+            study = studies[recipe.name]
+        else:
+            study = deep.depth_study((3,), recipe, **common)
+        ablation.append(
+            {
+                "step": label,
+                "recipe": dataclasses.asdict(recipe),
+                "test_accuracy": study.test_accuracy[3],
+                "train_accuracy": study.train_accuracy[3],
+                "history": study.history[3],
+                "seconds": study.seconds[3],
+            }
+        )
+        print(label, round(study.test_accuracy[3], 4), flush=True)
+
+    # 3. Overhead: depth_study vs a plain model.fit of the same model, interleaved, best of 2.
+    timing_epochs = 1 if args.quick else 3
+    (x, y), (xt, yt) = data
+    y1, yt1 = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
+    steps = -(-len(x) // 128) * timing_epochs
+    plain, wrapped = [], []
+    for _ in range(2):
+        fdmlearn.set_seed(0)
+        model = deep.RECIPES["improved"].build(3, total_steps=steps)
+        t0 = time.perf_counter()
+        model.fit(x, y1, batch_size=128, epochs=timing_epochs, validation_data=(xt, yt1), verbose=0)
+        plain.append((time.perf_counter() - t0) / timing_epochs)
+        t0 = time.perf_counter()
+        deep.depth_study((3,), "improved", **{**common, "epochs": timing_epochs})
+        wrapped.append((time.perf_counter() - t0) / timing_epochs)
+    timing = {
+        "epochs_per_run": timing_epochs,
+        "plain_fit_s_per_epoch": plain,
+        "depth_study_s_per_epoch": wrapped,
+        "overhead_ratio": min(wrapped) / min(plain),
+    }
+    print("timing", timing, flush=True)
+
+    # 4. Repeatability: the same seed twice, same machine.
+    repeat_epochs = 1 if args.quick else 2
+    runs = [
+        deep.depth_study((2,), "improved", **{**common, "epochs": repeat_epochs}) for _ in range(2)
+    ]
+    repeat = {
+        "recipe": "improved",
+        "depth": 2,
+        "epochs": repeat_epochs,
+        "test_accuracy": [r.test_accuracy[2] for r in runs],
+        "val_loss": [r.history[2]["val_loss"][-1] for r in runs],
+        "identical_histories": runs[0].history == runs[1].history,
+    }
+    print("repeat", repeat, flush=True)
+
+    # 5. Per-layer gradient norms at initialization (one batch of 256 training images).
+    grad_norms = {}
+    for label, recipe in (("sigmoid", "baseline"), ("relu", "relu"), ("improved", "improved")):
+        for depth in (1, 2, 3, 10):
+            fdmlearn.set_seed(0)
+            model = deep.get_recipe(recipe).build(depth, total_steps=1)
+            grad_norms.setdefault(label, {})[depth] = deep.gradient_norms(model, x[:256], y[:256])
+
+    # Tables for the Results page, built from the numbers above.
+    rows = [
+        "| depth | parameters | baseline | seed: sigmoid | relu | seed: ReLU | improved |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for d in depths:
+        base, relu, better = (studies[n].test_accuracy[d] for n in ("baseline", "relu", "improved"))
+        rows.append(
+            f"| {d} | {studies['baseline'].params[d]:,} | {pct(base)}"
+            f" | {pct(SEED_NOTEBOOK['baseline'][d])} | {pct(relu)}"
+            f" | {pct(SEED_NOTEBOOK['relu'][d])} | {pct(better)} |"
+        )
+    accuracy_table = "\n".join(rows)
+    ablation_table = "\n".join(
+        ["| depth 3 | test accuracy | train accuracy | seconds |", "|---|---:|---:|---:|"]
+        + [
+            f"| {a['step']} | {pct(a['test_accuracy'])} | {pct(a['train_accuracy'])} "
+            f"| {a['seconds']:.0f} |"
+            for a in ablation
+        ]
+    )
+    timing_table = "\n".join(
+        [
+            "| depth 3, improved | seconds per epoch (best of 2) |",
+            "|---|---:|",
+            f"| plain `model.fit` | {min(plain):.2f} |",
+            f"| `depth_study` | {min(wrapped):.2f} |",
+            f"| ratio | {timing['overhead_ratio']:.3f} |",
+        ]
+    )
+    repeat_table = "\n".join(
+        [
+            "| run | test accuracy | test loss |",
+            "|---:|---:|---:|",
+            *[
+                f"| {i + 1} | {pct(a)} | {loss:.6f} |"
+                for i, (a, loss) in enumerate(
+                    zip(repeat["test_accuracy"], repeat["val_loss"], strict=True)
+                )
+            ],
+        ]
+    )
+    scale = "quick subset" if args.quick else "full MNIST"
+    results = {
+        "settings": {
+            "train_size": len(x),
+            "test_size": len(xt),
+            "epochs": epochs,
+            "batch_size": 128,
+            "seed": 0,
+        },
+        "seed_notebook": SEED_NOTEBOOK,
+        "studies": {
+            name: {
+                "recipe": dataclasses.asdict(deep.get_recipe(name)),
+                "test_accuracy": s.test_accuracy,
+                "train_accuracy": s.train_accuracy,
+                "params": s.params,
+                "seconds": s.seconds,
+                "history": s.history,
+            }
+            for name, s in studies.items()
+        },
+        "ablation_depth3": ablation,
+        "timing": timing,
+        "repeatability": repeat,
+        "gradient_norms_at_init": grad_norms,
+        "tables": {
+            f"Training deeper models: test accuracy after {epochs} epochs ({scale})": (
+                accuracy_table
+            ),
+            f"Training deeper models: ablation at depth 3 ({scale})": ablation_table,
+            "Training deeper models: depth_study overhead": timing_table,
+            f"Training deeper models: same seed twice (improved, depth 2, {repeat_epochs} "
+            "epochs)": repeat_table,
+        },
+    }
+    for title, table in results["tables"].items():
+        print(f"\n{title}\n{table}")
+    if args.quick:
+        print("\n--quick: no record written")
+    else:
+        rec.write(results)
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=4)
+    main()
