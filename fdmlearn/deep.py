@@ -818,6 +818,7 @@ def plot_gradient_norms(
         'log'
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     if not norms:
         raise ValueError("norms must not be empty")
@@ -828,6 +829,7 @@ def plot_gradient_norms(
     for label, per_layer in series.items():
         values = list(per_layer.values())
         ax.plot(range(1, len(values) + 1), values, "o-", label=label or None)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yscale("log")
     ax.set_xlabel("layer (1 = first hidden layer, last = output layer)")
     ax.set_ylabel("gradient norm of the kernel")
@@ -902,7 +904,12 @@ def plot_activation_histograms(
     fig = Figure(figsize=(3.2 * n, 2.8), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]
     for ax, (name, values) in zip(axes, activations.items(), strict=True):
-        ax.hist(np.ravel(values), bins=bins, color="tab:blue")
+        values = np.ravel(values)
+        ax.hist(values, bins=bins, color="tab:blue")
+        if values.size and 0 <= values.min() and values.max() <= 1:
+            # Sigmoid-like outputs: show the whole range, so that saturation
+            # (mass piled up near 0 or 1) or its absence is visible at a glance.
+            ax.set_xlim(0, 1)
         ax.set_title(name)
         ax.set_xlabel("activation")
         ax.set_yticks([])
