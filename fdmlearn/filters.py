@@ -1,0 +1,1079 @@
+"""A CNN whose weights are a sepia filter and a Gaussian blur.
+
+The assignment's third exercise asks for a convolutional network that turns a
+128x128 RGB photo (floats in [0, 1], channels R, G, B) into a sepia-toned,
+Gaussian-smoothed one, and for its architecture, every parameter value and
+the output size. No training is needed: both filters are linear and local, so
+each one *is* a convolution whose weights we can write down.
+
+- **Sepia** mixes the three colours of each pixel on its own: a 1x1
+  convolution with 3 filters of shape 1x1x3. Filter `o` holds row `o` of
+  `SEPIA`.
+- **Gaussian blur** averages each colour over a 5x5 neighbourhood: a 5x5
+  convolution. Written as a full `Conv2D` it has 3 filters of shape 5x5x3,
+  filter `o` holding the Gaussian on input channel `o` and zeros on the other
+  two (the seed notebook's answer). A `DepthwiseConv2D` says the same thing
+  with a 5x5 kernel per channel and a third of the parameters.
+
+With no padding ("valid") a 5x5 kernel fits in 124x124 positions of a
+128x128 image, so the output is 124x124x3; with "same" padding (zeros around
+the border) it stays 128x128x3.
+
+The module also holds plain NumPy references of both filters (to check the
+network against), `fit_filter_cnn` (which shows that the same architecture
+*learns* these weights from photo pairs), `describe` (the written answer as a
+table) and plotting helpers.
+
+Examples:
+    >>> import numpy as np
+    >>> from fdmlearn import filters
+    >>> model = filters.build_filter_cnn()
+    >>> images = np.random.default_rng(0).random((2, 128, 128, 3), dtype=np.float32)
+    >>> out = model.predict(images, verbose=0)
+    >>> out.shape
+    (2, 124, 124, 3)
+    >>> reference = filters.gaussian_blur(filters.sepia(images), 5, 1.0)
+    >>> bool(np.abs(out - reference).max() < 1e-6)
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "CHANNELS",
+    "GAUSSIAN_5X5_TABLE",
+    "SEPIA",
+    "FilterCNNDescription",
+    "FitResult",
+    "build_filter_cnn",
+    "describe",
+    "effective_kernel",
+    "fit_filter_cnn",
+    "gaussian_blur",
+    "gaussian_kernel",
+    "photo_patches",
+    "plot_images",
+    "plot_kernels",
+    "plot_layer2_filters",
+    "sepia",
+    "true_effective_kernel",
+]
+
+CHANNELS = ("R", "G", "B")
+
+SEPIA = np.array(
+    [
+        [0.393, 0.769, 0.189],
+        [0.349, 0.686, 0.168],
+        [0.272, 0.534, 0.131],
+    ]
+)
+"""The sepia matrix, (3, 3): row `o` gives output channel `o` as a mix of (R, G, B).
+
+`sepia_rgb = SEPIA @ rgb`. Every row sums to more than 1 (1.351, 1.203,
+0.937), so a bright pixel can come out above 1: see `sepia(clip=True)`.
+"""
+SEPIA.setflags(write=False)
+
+GAUSSIAN_5X5_TABLE = np.array(
+    [
+        [1, 4, 7, 4, 1],
+        [4, 16, 26, 16, 4],
+        [7, 26, 41, 26, 7],
+        [4, 16, 26, 16, 4],
+        [1, 4, 7, 4, 1],
+    ]
+)
+"""The assignment's integer 5x5 Gaussian table (sigma = 1). It sums to 273."""
+GAUSSIAN_5X5_TABLE.setflags(write=False)
+
+_PADDINGS = ("valid", "same")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_kernel_size(kernel_size: Any, name: str = "kernel_size") -> int:
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral):
+        raise TypeError(f"{name} must be an odd positive integer, got {kernel_size!r}")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        # An even kernel has no centre pixel: the blurred image would shift by half a pixel.
+        raise ValueError(
+            f"{name} must be an odd positive integer (a kernel with a centre pixel), "
+            f"got {kernel_size}"
+        )
+    return int(kernel_size)
+
+
+def _check_sigma(sigma: Any) -> float:
+    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
+        raise TypeError(f"sigma must be a positive real number, got {sigma!r}")
+    if not math.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"sigma must be a finite number > 0, got {sigma}")
+    return float(sigma)
+
+
+def _check_padding(padding: Any) -> str:
+    if padding not in _PADDINGS:
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    return padding
+
+
+def _check_images(img: Any, name: str = "img", scale: float | None = None) -> np.ndarray:
+    """Return `img` as a float array of shape (H, W, 3) or (N, H, W, 3)."""
+    a = np.asarray(img)
+    if a.ndim not in (3, 4):
+        raise ValueError(
+            f"{name} must be one image of shape (H, W, 3) or a batch (N, H, W, 3), "
+            f"got an array of shape {a.shape}"
+        )
+    if a.shape[-1] != 3:
+        raise ValueError(
+            f"{name} must have 3 channels (R, G, B) in its last axis, got shape {a.shape}"
+        )
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
+            raise ValueError(f"scale must be a number > 0 (such as 255), got {scale!r}")
+        if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+            raise TypeError(f"{name} must hold numbers, got dtype {a.dtype}")
+        return a.astype(np.float64 if a.dtype == np.float64 else np.float32) / np.float32(scale)
+    if a.dtype == bool:
+        raise TypeError(f"{name} must hold floats in [0, 1], got a boolean array")
+    if np.issubdtype(a.dtype, np.integer):
+        raise TypeError(
+            f"{name} has integer dtype {a.dtype}, but the filters expect floats in [0, 1]. "
+            "State the scale: pass scale=255 for 8-bit images (or divide by 255 yourself)."
+        )
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"{name} must hold floats in [0, 1], got dtype {a.dtype}")
+    return a
+
+
+def _check_fits(a: np.ndarray, kernel_size: int, name: str = "img") -> None:
+    height, width = a.shape[-3], a.shape[-2]
+    if height < kernel_size or width < kernel_size:
+        raise ValueError(
+            f"{name} is {height}x{width} pixels, smaller than the {kernel_size}x{kernel_size} "
+            f"kernel: height and width must be >= {kernel_size}"
+        )
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def gaussian_kernel(size: int = 5, sigma: float = 1.0, *, use_table: bool = True) -> np.ndarray:
+    """A square Gaussian smoothing kernel that sums to 1.
+
+    For `(5, 1.0)` this is the assignment's integer table divided by 273
+    (`GAUSSIAN_5X5_TABLE / 273`). Any other size or sigma (or
+    `use_table=False`) samples the formula
+    $G(x, y) = e^{-(x^2 + y^2) / (2\\sigma^2)} / (2\\pi\\sigma^2)$ at the
+    integer offsets $x, y \\in \\{-r, \\dots, r\\}$, $r = (size - 1) / 2$, and
+    divides by the sum, so that a blur keeps the average brightness (the
+    $1/(2\\pi\\sigma^2)$ factor cancels).
+
+    At 5x5 the two differ a little: the sampled formula puts more weight on
+    the centre (about 0.162 against 41/273 = 0.150) and less on the corners
+    (about 0.003 against 1/273 = 0.004), largest difference about 0.012. The
+    integer table is a rounded, flatter version of the same bell, close to
+    what one gets by integrating the Gaussian over each pixel's square.
+
+    Args:
+        size: Side of the kernel, an odd positive integer.
+        sigma: Standard deviation of the Gaussian in pixels, > 0.
+        use_table: Use the integer table for `(5, 1.0)`. With False the
+            formula is always sampled.
+
+    Returns:
+        A float64 array of shape (size, size) whose entries sum to 1.
+
+    Raises:
+        TypeError: If `size` is not an integer or `sigma` not a real number.
+        ValueError: If `size` is even or < 1, or `sigma` is not > 0.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fdmlearn.filters import GAUSSIAN_5X5_TABLE, gaussian_kernel
+        >>> bool(np.array_equal(gaussian_kernel(5, 1.0), GAUSSIAN_5X5_TABLE / 273))
+        True
+        >>> sampled = gaussian_kernel(5, 1.0, use_table=False)
+        >>> round(float(sampled[2, 2]), 4), round(41 / 273, 4)
+        (0.1621, 0.1502)
+        >>> k = gaussian_kernel(7, 2.0)
+        >>> k.shape, round(float(k.sum()), 12)
+        ((7, 7), 1.0)
+    """
+    size = _check_kernel_size(size, "size")
+    sigma = _check_sigma(sigma)
+    if use_table and size == 5 and sigma == 1.0:
+        return GAUSSIAN_5X5_TABLE / 273.0
+    r = (size - 1) // 2
+    offsets = np.arange(-r, r + 1, dtype=np.float64)
+    squared_distance = offsets[:, None] ** 2 + offsets[None, :] ** 2
+    bell = np.exp(-squared_distance / (2.0 * sigma**2))
+    return bell / bell.sum()
+
+
+# --------------------------------------------------------------------------- NumPy references
+
+
+def sepia(img: Any, clip: bool = False, *, scale: float | None = None) -> np.ndarray:
+    """Apply the sepia filter to an image or a batch, in plain NumPy.
+
+    Each output pixel is `SEPIA @ (R, G, B)` of the same input pixel. The
+    rows of `SEPIA` sum to more than 1, so bright pixels (a white pixel gives
+    (1.351, 1.203, 0.937)) leave [0, 1]; `clip=True` cuts them back.
+
+    Args:
+        img: Floats in [0, 1], shape (H, W, 3) or (N, H, W, 3), channels R, G, B.
+        clip: Clip the result to [0, 1].
+        scale: Set this (for example 255) to pass integer images; they are
+            divided by it first.
+
+    Returns:
+        An array of the same shape, float32 (float64 if `img` is float64).
+
+    Raises:
+        ValueError: If `img` is not (H, W, 3) or (N, H, W, 3).
+        TypeError: If `img` holds integers and `scale` is not given.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fdmlearn.filters import sepia
+        >>> white = np.ones((1, 1, 3), dtype=np.float32)
+        >>> sepia(white).round(3).ravel().tolist()
+        [1.351, 1.203, 0.937]
+        >>> sepia(white, clip=True).round(3).ravel().tolist()
+        [1.0, 1.0, 0.937]
+        >>> sepia(np.full((1, 1, 3), 255, dtype=np.uint8), scale=255).round(3).ravel().tolist()
+        [1.351, 1.203, 0.937]
+    """
+    a = _check_images(img, "img", scale)
+    out = a @ SEPIA.T.astype(a.dtype)
+    if clip:
+        np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def gaussian_blur(
+    img: Any,
+    size: int = 5,
+    sigma: float = 1.0,
+    padding: str = "valid",
+    *,
+    scale: float | None = None,
+) -> np.ndarray:
+    """Blur each channel with `gaussian_kernel(size, sigma)`, in plain NumPy.
+
+    Vectorised by shift-and-add: the output is the sum, over the `size**2`
+    kernel taps, of the tap's weight times the image shifted by the tap's
+    offset, for all images and channels at once. This is the cross-correlation
+    that a Keras convolution computes (for a symmetric kernel it equals the
+    convolution).
+
+    Args:
+        img: Floats, shape (H, W, 3) or (N, H, W, 3), with H, W >= `size`.
+        size: Kernel side, odd.
+        sigma: Standard deviation of the Gaussian, > 0.
+        padding: `"valid"`: only where the kernel fits, the output loses
+            `size - 1` rows and columns. `"same"`: zeros around the border,
+            the output keeps the input's size (like Keras `padding="same"`).
+        scale: Set this (for example 255) to pass integer images.
+
+    Returns:
+        The blurred array, float32 (float64 if `img` is float64).
+
+    Raises:
+        ValueError: On a wrong shape, an image smaller than the kernel, an even
+            `size`, `sigma` <= 0 or an unknown `padding`.
+        TypeError: If `img` holds integers and `scale` is not given.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fdmlearn.filters import gaussian_blur
+        >>> img = np.zeros((128, 128, 3), dtype=np.float32)
+        >>> gaussian_blur(img, 5, 1.0).shape
+        (124, 124, 3)
+        >>> gaussian_blur(img, 5, 1.0, padding="same").shape
+        (128, 128, 3)
+        >>> dot = np.zeros((5, 5, 3)); dot[2, 2] = 273.0
+        >>> gaussian_blur(dot, 5, 1.0, padding="same")[..., 0].round().astype(int)[2]
+        array([ 7, 26, 41, 26,  7])
+    """
+    kernel = gaussian_kernel(size, sigma)
+    padding = _check_padding(padding)
+    a = _check_images(img, "img", scale)
+    _check_fits(a, size)
+    r = (size - 1) // 2
+    if padding == "same":
+        pad = [(0, 0)] * (a.ndim - 3) + [(r, r), (r, r), (0, 0)]
+        a = np.pad(a, pad)
+    out_h, out_w = a.shape[-3] - size + 1, a.shape[-2] - size + 1
+    kernel = kernel.astype(a.dtype)
+    out = np.zeros(a.shape[:-3] + (out_h, out_w, 3), dtype=a.dtype)
+    tap = np.empty_like(out)
+    for dy in range(size):
+        for dx in range(size):
+            # Writing into a reused buffer avoids allocating a new image per tap.
+            np.multiply(a[..., dy : dy + out_h, dx : dx + out_w, :], kernel[dy, dx], out=tap)
+            out += tap
+    return out
+
+
+# --------------------------------------------------------------------------- the network
+
+
+def _layer2_kernel(kernel: np.ndarray, depthwise: bool) -> np.ndarray:
+    k = kernel.shape[0]
+    if depthwise:
+        # DepthwiseConv2D kernel: (k, k, in_channels, depth_multiplier).
+        return np.repeat(kernel[:, :, None, None], 3, axis=2)
+    full = np.zeros((k, k, 3, 3))
+    for c in range(3):
+        full[:, :, c, c] = kernel  # filter c sees only channel c
+    return full
+
+
+def _make_model(
+    kernel_size: int,
+    padding: str,
+    clip: bool,
+    depthwise: bool,
+    name: str,
+) -> keras.Model:
+    inputs = keras.Input(shape=(None, None, 3), name="rgb_image")
+    x = keras.layers.Conv2D(3, 1, use_bias=False, name="sepia")(inputs)
+    if clip:
+        # A ReLU capped at 1 is exactly a clip to [0, 1]: the sepia layer's activation.
+        # Blurring values in [0, 1] with weights that sum to 1 keeps them in [0, 1].
+        x = keras.layers.ReLU(max_value=1.0, name="clip_0_1")(x)
+    if depthwise:
+        x = keras.layers.DepthwiseConv2D(
+            kernel_size, padding=padding, use_bias=False, name="gaussian_blur"
+        )(x)
+    else:
+        x = keras.layers.Conv2D(
+            3, kernel_size, padding=padding, use_bias=False, name="gaussian_blur"
+        )(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def build_filter_cnn(
+    kernel_size: int = 5,
+    sigma: float = 1.0,
+    padding: str = "valid",
+    clip: bool = False,
+    depthwise: bool = False,
+) -> keras.Model:
+    """The answer to the exercise: a 2-layer CNN applying sepia, then a Gaussian blur.
+
+    Layer 1, `sepia`: `Conv2D` with 3 filters of 1x1x3; filter `o` = row `o`
+    of `SEPIA`. Layer 2, `gaussian_blur`: either a `Conv2D` with 3 filters of
+    `kernel_size` x `kernel_size` x 3, filter `o` holding
+    `gaussian_kernel(kernel_size, sigma)` on channel `o` and zeros elsewhere
+    (`depthwise=False`, the seed notebook's answer), or a `DepthwiseConv2D`
+    with one kernel per channel (`depthwise=True`). Both give the same output.
+
+    The weights are set, not learned, and frozen (`trainable=False`). The
+    layers have **no bias** (`use_bias=False`): neither filter adds a
+    constant, so a bias could only be zero.
+
+    Args:
+        kernel_size: Side of the Gaussian kernel, odd.
+        sigma: Standard deviation of the Gaussian, > 0.
+        padding: `"valid"` (output shrinks by `kernel_size - 1`) or `"same"`
+            (zero padding, output keeps the input size).
+        clip: Clip the sepia layer's output to [0, 1] (sepia can push bright
+            pixels above 1), as `sepia(img, clip=True)` does. The blur keeps
+            values in [0, 1], so the whole output is then in [0, 1].
+        depthwise: Write layer 2 as a `DepthwiseConv2D`.
+
+    Returns:
+        A `keras.Model` taking (N, H, W, 3) float images of any H, W >=
+        `kernel_size`.
+
+    Raises:
+        ValueError: If `kernel_size` is even or < 1, `sigma` <= 0 or
+            `padding` unknown.
+        TypeError: If `kernel_size` is not an integer or `sigma` not a number.
+
+    Examples:
+        >>> from fdmlearn.filters import build_filter_cnn
+        >>> model = build_filter_cnn()
+        >>> [layer.name for layer in model.layers[1:]]
+        ['sepia', 'gaussian_blur']
+        >>> model.count_params(), len(model.trainable_weights)
+        (234, 0)
+        >>> build_filter_cnn(depthwise=True).count_params()
+        84
+        >>> model.compute_output_shape((1, 128, 128, 3))
+        (1, 124, 124, 3)
+    """
+    kernel_size = _check_kernel_size(kernel_size)
+    kernel = gaussian_kernel(kernel_size, sigma)
+    padding = _check_padding(padding)
+    model = _make_model(
+        kernel_size, padding, bool(clip), bool(depthwise), name="sepia_then_gaussian_blur"
+    )
+    model.get_layer("sepia").set_weights([SEPIA.T[None, None]])  # (1, 1, in, out)
+    model.get_layer("gaussian_blur").set_weights([_layer2_kernel(kernel, bool(depthwise))])
+    model.trainable = False
+    return model
+
+
+# --------------------------------------------------------------------------- describe
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One row of the answer table."""
+
+    name: str
+    kind: str
+    filters: int
+    filter_shape: tuple[int, ...]
+    parameters: int
+    trainable: bool
+    output_shape: tuple[int, ...]
+    weights: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+def _fmt_shape(shape: tuple[int, ...]) -> str:
+    return "x".join(str(s) for s in shape) if shape else "-"
+
+
+def _plane_text(plane: np.ndarray) -> str:
+    scaled = plane * 273.0
+    if np.allclose(scaled, np.round(scaled), atol=1e-4) and scaled.max() > 0.5:
+        rows = [" ".join(f"{int(round(v)):3d}" for v in row) for row in scaled]
+        return "(1/273) x\n" + "\n".join(rows)
+    return "\n".join(" ".join(f"{v:7.4f}" for v in row) for row in plane)
+
+
+@dataclass(frozen=True)
+class FilterCNNDescription:
+    """The written answer: architecture, every parameter value, output size.
+
+    Print it (`str`) for plain text, or call `to_markdown()` for tables.
+    """
+
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerInfo, ...]
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """Shape of one output image, (H', W', 3)."""
+        return self.layers[-1].output_shape
+
+    @property
+    def total_parameters(self) -> int:
+        """Number of weights in the whole network."""
+        return sum(layer.parameters for layer in self.layers)
+
+    def _rows(self) -> list[list[str]]:
+        rows = []
+        for i, layer in enumerate(self.layers, start=1):
+            rows.append(
+                [
+                    str(i),
+                    layer.name,
+                    layer.kind,
+                    str(layer.filters) if layer.filters else "-",
+                    _fmt_shape(layer.filter_shape),
+                    str(layer.parameters),
+                    ("yes" if layer.trainable else "no (frozen)") if layer.parameters else "-",
+                    _fmt_shape(layer.output_shape),
+                ]
+            )
+        return rows
+
+    _HEADER = ("#", "layer", "type", "filters", "filter shape", "parameters", "trainable", "output")
+
+    def _parameter_values(self) -> list[tuple[str, str]]:
+        """(title, plain text) of each layer's weights, one filter at a time."""
+        out = []
+        for layer in self.layers:
+            w = layer.weights
+            if w is None:
+                continue
+            if layer.kind == "Conv2D" and w.shape[:2] == (1, 1):
+                lines = [
+                    f"filter {o + 1} -> {CHANNELS[o]}': "
+                    + ", ".join(f"{w[0, 0, i, o]:.3f} x {CHANNELS[i]}" for i in range(3))
+                    for o in range(w.shape[3])
+                ]
+                out.append((f"{layer.name} (1x1x3 filters)", "\n".join(lines)))
+                continue
+            lines = []
+            for o in range(3):
+                if layer.kind == "DepthwiseConv2D":
+                    lines.append(f"channel {CHANNELS[o]}:\n{_plane_text(w[:, :, o, 0])}")
+                    continue
+                for i in range(3):
+                    if np.any(w[:, :, i, o]):
+                        lines.append(
+                            f"filter {o + 1}, input channel {CHANNELS[i]}:\n"
+                            + _plane_text(w[:, :, i, o])
+                        )
+                zero = [CHANNELS[i] for i in range(3) if not np.any(w[:, :, i, o])]
+                if zero:
+                    lines.append(f"filter {o + 1}, input channels {', '.join(zero)}: all 0")
+            out.append((f"{layer.name} ({layer.kind})", "\n".join(lines)))
+        return out
+
+    def to_markdown(self) -> str:
+        """The answer as Markdown: an architecture table, then the parameter values."""
+        lines = [
+            f"Input: {_fmt_shape(self.input_shape)} (H x W x channels). "
+            f"Output: {_fmt_shape(self.output_shape)}. "
+            f"Parameters: {self.total_parameters}, no biases.",
+            "",
+            "| " + " | ".join(self._HEADER) + " |",
+            "|" + "|".join("---" for _ in self._HEADER) + "|",
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in self._rows()]
+        for title, text in self._parameter_values():
+            lines += ["", f"**{title}**", "", "```text", text, "```"]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        rows = [list(self._HEADER), *self._rows()]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self._HEADER))]
+        table = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+        text = [
+            f"input {_fmt_shape(self.input_shape)} -> output {_fmt_shape(self.output_shape)}, "
+            f"{self.total_parameters} parameters, no biases",
+            *table,
+        ]
+        for title, values in self._parameter_values():
+            text += ["", title + ":", values]
+        return "\n".join(text)
+
+
+def describe(
+    model: keras.Model, input_shape: tuple[int, int, int] = (128, 128, 3)
+) -> FilterCNNDescription:
+    """The exercise's answer for `model`: layers, filters, shapes, values, output size.
+
+    Args:
+        model: A model from `build_filter_cnn` (or `fit_filter_cnn`).
+        input_shape: The (H, W, 3) image the answer is about; the task's
+            128x128x3 by default.
+
+    Returns:
+        A `FilterCNNDescription`; `str()` gives plain text and
+        `.to_markdown()` Markdown tables.
+
+    Raises:
+        TypeError: If `model` is not a `keras.Model`.
+        ValueError: If `input_shape` is not (H, W, 3) with H, W >= the kernel.
+
+    Examples:
+        >>> from fdmlearn.filters import build_filter_cnn, describe
+        >>> answer = describe(build_filter_cnn())
+        >>> answer.output_shape, answer.total_parameters
+        ((124, 124, 3), 234)
+        >>> print(str(answer).splitlines()[0])
+        input 128x128x3 -> output 124x124x3, 234 parameters, no biases
+        >>> [(layer.kind, layer.filters, layer.filter_shape) for layer in answer.layers]
+        [('Conv2D', 3, (1, 1, 3)), ('Conv2D', 3, (5, 5, 3))]
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    shape = tuple(input_shape)
+    if len(shape) != 3 or shape[2] != 3 or not all(isinstance(s, numbers.Integral) for s in shape):
+        raise ValueError(f"input_shape must be (H, W, 3) integers, got {input_shape!r}")
+    layers = []
+    current = (1, *shape)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            current = tuple(layer.compute_output_shape(current))
+        except ValueError:
+            current = (0,)
+        if any(s is not None and s < 1 for s in current):
+            raise ValueError(
+                f"input_shape {shape} is smaller than the kernel of layer {layer.name!r}"
+            )
+        weights = layer.get_weights()
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            kind = "DepthwiseConv2D"
+            k = weights[0].shape
+            filters, filter_shape = k[2] * k[3], (k[0], k[1], 1)
+        elif isinstance(layer, keras.layers.Conv2D):
+            kind = "Conv2D"
+            k = weights[0].shape
+            filters, filter_shape = k[3], (k[0], k[1], k[2])
+        else:
+            kind = type(layer).__name__
+            if isinstance(layer, keras.layers.ReLU):
+                kind = "ReLU(max_value=1): clip to [0, 1]"
+            filters, filter_shape = 0, ()
+        layers.append(
+            LayerInfo(
+                name=layer.name,
+                kind=kind,
+                filters=int(filters),
+                filter_shape=tuple(int(s) for s in filter_shape),
+                parameters=int(sum(w.size for w in weights)),
+                trainable=bool(layer.trainable),
+                output_shape=tuple(int(s) for s in current[1:]),
+                weights=weights[0] if weights else None,
+            )
+        )
+    return FilterCNNDescription(input_shape=tuple(int(s) for s in shape), layers=tuple(layers))
+
+
+# --------------------------------------------------------------------------- learnability
+
+
+def photo_patches(
+    n: int, size: int = 32, *, noise: float = 0.0, center: bool = False, seed: int = 0
+) -> np.ndarray:
+    """Random square crops of a real photo, for training and benchmarks.
+
+    The crops come from `fdmlearn.datasets.sample_image()` (a portrait
+    photograph), each randomly flipped and rotated by a multiple of 90
+    degrees so that no orientation dominates.
+
+    A photo alone is a poor teacher for a filter: neighbouring pixels and
+    the three colours move together (and JPEG compression throws away fine
+    colour detail), so many different kernels map it to nearly the same
+    output. `noise` adds independent Gaussian noise to every pixel and
+    channel, so every direction of the input gets seen; `center` subtracts
+    each patch's mean colour, so the bright average does not dominate the
+    gradient. Both are ordinary input preprocessing; the filters being
+    linear, the targets are simply computed from the preprocessed patches.
+
+    Args:
+        n: Number of patches, >= 1.
+        size: Side of each patch in pixels, 1 to 512.
+        noise: Standard deviation of the added noise, >= 0.
+        center: Subtract each patch's mean colour.
+        seed: Seed of the crops and the noise.
+
+    Returns:
+        float32 array (n, size, size, 3); values in [0, 1] when `noise=0`
+        and `center=False`.
+
+    Raises:
+        ValueError: If `n` < 1, `size` is outside 1..512 or `noise` < 0.
+
+    Examples:
+        >>> from fdmlearn.filters import photo_patches
+        >>> patches = photo_patches(4, 16)
+        >>> patches.shape, patches.dtype
+        ((4, 16, 16, 3), dtype('float32'))
+        >>> centered = photo_patches(4, 16, noise=0.2, center=True)
+        >>> bool(abs(centered.mean()) < 1e-6)
+        True
+    """
+    from fdmlearn.datasets import sample_image
+
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {n!r}")
+    if not isinstance(noise, numbers.Real) or not noise >= 0:
+        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    photo = sample_image()
+    limit = min(photo.shape[:2])
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= limit:
+        raise ValueError(f"size must be an integer from 1 to {limit}, got {size!r}")
+    rng = np.random.default_rng(seed)
+    ys = rng.integers(0, photo.shape[0] - size + 1, n)
+    xs = rng.integers(0, photo.shape[1] - size + 1, n)
+    turns = rng.integers(0, 4, n)
+    flips = rng.integers(0, 2, n).astype(bool)
+    out = np.empty((n, size, size, 3), dtype=np.float32)
+    for i in range(n):
+        patch = photo[ys[i] : ys[i] + size, xs[i] : xs[i] + size]
+        patch = np.rot90(patch, turns[i])
+        out[i] = patch[:, ::-1] if flips[i] else patch
+    if noise > 0:
+        out += rng.normal(0.0, float(noise), out.shape).astype(np.float32)
+    if center:
+        out -= out.mean(axis=(1, 2), keepdims=True)
+    return out
+
+
+def true_effective_kernel(kernel_size: int = 5, sigma: float = 1.0) -> np.ndarray:
+    """The single k x k x 3 x 3 convolution that sepia-then-blur amounts to.
+
+    Two linear layers in a row are one linear layer: a 1x1 convolution
+    followed by a k x k one is a k x k convolution with kernel
+    `E[y, x, i, o] = SEPIA[o, i] * gaussian[y, x]`.
+
+    Args:
+        kernel_size: Side of the Gaussian kernel, odd.
+        sigma: Standard deviation of the Gaussian, > 0.
+
+    Returns:
+        float64 array (kernel_size, kernel_size, 3, 3), Keras layout
+        (height, width, in, out).
+
+    Raises:
+        ValueError: If `kernel_size` is even or `sigma` <= 0.
+
+    Examples:
+        >>> from fdmlearn.filters import true_effective_kernel
+        >>> E = true_effective_kernel()
+        >>> E.shape, round(float(E[:, :, 1, 0].sum()), 3)
+        ((5, 5, 3, 3), 0.769)
+    """
+    g = gaussian_kernel(kernel_size, sigma)
+    return np.einsum("yx,oi->yxio", g, SEPIA)
+
+
+def effective_kernel(model: keras.Model) -> np.ndarray:
+    """Compose the model's two convolutions into one k x k x 3 x 3 kernel.
+
+    Args:
+        model: A model from `build_filter_cnn` or `fit_filter_cnn`.
+
+    Returns:
+        float64 array (k, k, 3, 3) in Keras layout (height, width, in, out).
+
+    Raises:
+        ValueError: If `model` has no `sepia` and `gaussian_blur` layers.
+
+    Examples:
+        >>> import numpy as np
+        >>> from fdmlearn.filters import build_filter_cnn, effective_kernel, true_effective_kernel
+        >>> E = effective_kernel(build_filter_cnn(depthwise=True))
+        >>> bool(np.allclose(E, true_effective_kernel(), atol=1e-7))
+        True
+    """
+    try:
+        sep = model.get_layer("sepia").get_weights()[0][0, 0].astype(np.float64)  # (in, mid)
+        blur_layer = model.get_layer("gaussian_blur")
+    except ValueError as err:
+        raise ValueError(
+            "model must have layers named 'sepia' and 'gaussian_blur' (see build_filter_cnn)"
+        ) from err
+    blur = blur_layer.get_weights()[0].astype(np.float64)
+    if isinstance(blur_layer, keras.layers.DepthwiseConv2D):
+        return np.einsum("io,yxo->yxio", sep, blur[..., 0])
+    return np.einsum("im,yxmo->yxio", sep, blur)
+
+
+def _factor(effective: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split an effective kernel into sepia rows (3, 3) and per-channel blurs (3, k, k).
+
+    For each output channel, the best rank-1 fit (spatial kernel x colour mix)
+    by SVD, scaled so the spatial kernel sums to 1 as a blur's does.
+    """
+    k = effective.shape[0]
+    rows, blurs = np.zeros((3, 3)), np.zeros((3, k, k))
+    for o in range(3):
+        u, s, vt = np.linalg.svd(effective[:, :, :, o].reshape(k * k, 3), full_matrices=False)
+        spatial, mix = u[:, 0] * s[0], vt[0]
+        total = spatial.sum()
+        blurs[o] = (spatial / total).reshape(k, k)
+        rows[o] = mix * total
+    return rows, blurs
+
+
+@dataclass
+class FitResult:
+    """What `fit_filter_cnn` learned, and how close it came to the true filters.
+
+    Attributes:
+        model: The trained model.
+        losses: Mean squared error after each epoch.
+        effective_kernel_error: Max abs error of the learned network's
+            composed k x k x 3 x 3 kernel against the true one. This is what
+            the data determines, and the headline number.
+        sepia_error: Max abs error of the learned sepia rows, after splitting
+            the composed kernel into "colour mix, then a blur that sums to 1".
+        gaussian_error: Max abs error of the three learned blur kernels, same split.
+        raw_weight_error: Max abs error of the raw layer weights against
+            `build_filter_cnn`'s. It can stay large: the two layers are only
+            determined up to a mixing between them (see `fit_filter_cnn`).
+        learned_sepia: The learned sepia rows (3, 3), from the split.
+        learned_gaussian: The learned blur kernel of each channel (3, k, k).
+    """
+
+    model: keras.Model
+    losses: list[float]
+    effective_kernel_error: float
+    sepia_error: float
+    gaussian_error: float
+    raw_weight_error: float
+    learned_sepia: np.ndarray = field(repr=False)
+    learned_gaussian: np.ndarray = field(repr=False)
+
+
+def fit_filter_cnn(
+    images: Any,
+    targets: Any,
+    *,
+    kernel_size: int = 5,
+    sigma: float = 1.0,
+    padding: str = "valid",
+    depthwise: bool = False,
+    epochs: int = 100,
+    batch_size: int = 32,
+    learning_rate: float = 0.01,
+    seed: int = 0,
+    verbose: int = 0,
+) -> FitResult:
+    """Train the filter CNN's architecture from random weights and compare with the truth.
+
+    The network of `build_filter_cnn` (same layers, no bias, no clip) starts
+    from Keras' random initial weights and is fitted with Adam on mean squared
+    error to map `images` to `targets`. The learned weights are then compared
+    with the true ones of `build_filter_cnn(kernel_size, sigma)`.
+
+    A subtlety: two linear layers in a row only fix their *product*. Any
+    invertible 3x3 mixing `A` after layer 1, undone by `A^-1` in layer 2,
+    gives the same network (with the depthwise form, a scale per channel).
+    So the raw weights need not approach the true ones, but the composed
+    kernel does; and splitting it back into "sepia rows, then a blur that
+    sums to 1" recovers both filters.
+
+    Args:
+        images: Float input photos (N, H, W, 3) in [0, 1].
+        targets: What the network should output for them, (N, H', W', 3),
+            for example `gaussian_blur(sepia(images), 5, 1.0)`.
+        kernel_size: Side of layer 2's kernel, odd.
+        sigma: Sigma of the true Gaussian to compare against, > 0.
+        padding: `"valid"` or `"same"`; must match how `targets` were made.
+        depthwise: Train the `DepthwiseConv2D` form of layer 2.
+        epochs: Passes over the data, >= 1.
+        batch_size: Images per gradient step, >= 1.
+        learning_rate: Adam's learning rate, > 0.
+        seed: Seed for the initial weights and the shuffling.
+        verbose: Keras' progress output (0 silent).
+
+    Returns:
+        A `FitResult` with the trained model, the loss curve and the errors.
+
+    Raises:
+        ValueError: If shapes do not fit together or an argument is out of range.
+        TypeError: If the images are integers.
+
+    Examples:
+        >>> from fdmlearn.filters import fit_filter_cnn, gaussian_blur, photo_patches, sepia
+        >>> images = photo_patches(16, 16)
+        >>> targets = gaussian_blur(sepia(images), 3, 1.0)
+        >>> result = fit_filter_cnn(images, targets, kernel_size=3, epochs=3, batch_size=8)
+        >>> len(result.losses), result.learned_gaussian.shape
+        (3, (3, 3, 3))
+    """
+    kernel_size = _check_kernel_size(kernel_size)
+    true_model = build_filter_cnn(kernel_size, sigma, padding, depthwise=bool(depthwise))
+    x = _check_images(images, "images")
+    y = _check_images(targets, "targets")
+    if x.ndim != 4 or y.ndim != 4:
+        raise ValueError(
+            f"images and targets must be batches (N, H, W, 3), got shapes {x.shape} and {y.shape}"
+        )
+    _check_fits(x, kernel_size, "images")
+    expected = tuple(true_model.compute_output_shape(x.shape))
+    if y.shape != expected:
+        raise ValueError(
+            f"targets must have shape {expected} (the {padding!r} output for images of shape "
+            f"{x.shape}), got {y.shape}"
+        )
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
+        raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}")
+
+    keras.utils.set_random_seed(seed)
+    model = _make_model(kernel_size, padding, False, bool(depthwise), name="learned_filter_cnn")
+    model.compile(optimizer=keras.optimizers.Adam(float(learning_rate)), loss="mse")
+    history = model.fit(
+        x.astype(np.float32),
+        y.astype(np.float32),
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        shuffle=True,
+        verbose=verbose,
+    )
+
+    learned = effective_kernel(model)
+    truth = true_effective_kernel(kernel_size, sigma)
+    rows, blurs = _factor(learned)
+    true_blur = gaussian_kernel(kernel_size, sigma)
+    raw = max(
+        float(np.abs(a - b).max())
+        for a, b in zip(model.get_weights(), true_model.get_weights(), strict=True)
+    )
+    return FitResult(
+        model=model,
+        losses=[float(v) for v in history.history["loss"]],
+        effective_kernel_error=float(np.abs(learned - truth).max()),
+        sepia_error=float(np.abs(rows - SEPIA).max()),
+        gaussian_error=float(np.abs(blurs - true_blur[None]).max()),
+        raw_weight_error=raw,
+        learned_sepia=rows,
+        learned_gaussian=blurs,
+    )
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _heatmap(ax: Any, values: np.ndarray, title: str, fmt: str, cmap: str = "viridis") -> Any:
+    im = ax.imshow(values, cmap=cmap)
+    ax.set_title(title, fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if values.shape[0] <= 7:
+        middle = (values.max() + values.min()) / 2
+        for (i, j), v in np.ndenumerate(values):
+            color = "black" if v > middle else "white"
+            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=8, color=color)
+    return im
+
+
+def plot_kernels(kernel_size: int = 5, sigma: float = 1.0) -> Figure:
+    """Heatmaps of the two filters: the sepia matrix and the Gaussian kernel.
+
+    With the table's (5, 1.0), a third panel shows how the sampled formula
+    (`gaussian_kernel(5, 1.0, use_table=False)`) differs from the table.
+
+    Args:
+        kernel_size: Side of the Gaussian kernel, odd.
+        sigma: Standard deviation of the Gaussian, > 0.
+
+    Returns:
+        A matplotlib Figure.
+
+    Raises:
+        ValueError: If `kernel_size` is even or `sigma` <= 0.
+
+    Examples:
+        >>> from fdmlearn.filters import plot_kernels
+        >>> len(plot_kernels().axes) >= 2
+        True
+    """
+    kernel = gaussian_kernel(kernel_size, sigma)
+    table = kernel_size == 5 and float(sigma) == 1.0
+    fig = Figure(figsize=(11 if table else 7.5, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3 if table else 2)
+    ax = axes[0]
+    _heatmap(ax, SEPIA, "layer 1: SEPIA (rows = output)", ".3f", cmap="copper")
+    ax.set_xticks(range(3), [f"in {c}" for c in CHANNELS])
+    ax.set_yticks(range(3), [f"out {c}'" for c in CHANNELS])
+    name = "table / 273" if table else f"sampled, sigma={sigma:g}"
+    _heatmap(axes[1], kernel, f"layer 2: Gaussian {kernel_size}x{kernel_size} ({name})", ".3f")
+    if table:
+        diff = gaussian_kernel(5, 1.0, use_table=False) - kernel
+        lim = np.abs(diff).max()
+        im = axes[2].imshow(diff, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        for (i, j), v in np.ndenumerate(diff):
+            axes[2].text(j, i, f"{v:+.3f}", ha="center", va="center", fontsize=7)
+        axes[2].set_title("sampled formula minus table", fontsize=10)
+        axes[2].set_xticks([])
+        axes[2].set_yticks([])
+        fig.colorbar(im, ax=axes[2], shrink=0.8)
+    return fig
+
+
+def plot_layer2_filters(model: keras.Model) -> Figure:
+    """Draw the three filters of layer 2, one input channel per panel.
+
+    Row `o` is filter `o` (producing output channel `o`), column `i` its
+    weights on input channel `i`. For the full `Conv2D` of the exercise the
+    Gaussian sits on the diagonal and the other panels are zero. A depthwise
+    layer is drawn as the full convolution it is equivalent to.
+
+    Args:
+        model: A model from `build_filter_cnn` or `fit_filter_cnn`.
+
+    Returns:
+        A matplotlib Figure with a 3x3 grid of heatmaps.
+
+    Raises:
+        ValueError: If `model` has no `gaussian_blur` layer.
+
+    Examples:
+        >>> from fdmlearn.filters import build_filter_cnn, plot_layer2_filters
+        >>> len(plot_layer2_filters(build_filter_cnn()).axes)
+        10
+    """
+    try:
+        layer = model.get_layer("gaussian_blur")
+    except ValueError as err:
+        raise ValueError("model must have a layer named 'gaussian_blur'") from err
+    w = layer.get_weights()[0]
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        full = np.zeros(w.shape[:2] + (3, 3), dtype=w.dtype)
+        for c in range(3):
+            full[:, :, c, c] = w[:, :, c, 0]
+        w = full
+    k = w.shape[0]
+    fig = Figure(figsize=(7.5, 7.5), layout="constrained")
+    axes = fig.subplots(3, 3)
+    vmax = float(np.abs(w).max()) or 1.0
+    im = None
+    for o in range(3):
+        for i in range(3):
+            ax = axes[o, i]
+            im = ax.imshow(w[:, :, i, o], cmap="magma", vmin=0.0, vmax=vmax)
+            if k <= 7:
+                for (r, c), v in np.ndenumerate(w[:, :, i, o]):
+                    text = f"{v * 273:.0f}" if abs(v * 273 - round(v * 273)) < 1e-3 else f"{v:.2f}"
+                    color = "black" if v > vmax / 2 else "white"
+                    ax.text(c, r, text, ha="center", va="center", fontsize=7, color=color)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if o == 0:
+                ax.set_title(f"input channel {CHANNELS[i]}", fontsize=10)
+            if i == 0:
+                ax.set_ylabel(f"filter {o + 1} -> {CHANNELS[o]}'", fontsize=10)
+    fig.suptitle(
+        f"Layer 2: three {k}x{k}x3 filters (numbers = weight x 273 where whole)", fontsize=11
+    )
+    fig.colorbar(im, ax=axes, shrink=0.6, label="weight")
+    return fig
+
+
+def plot_images(images: dict[str, Any], *, clip: bool = True) -> Figure:
+    """Show images side by side with titles: before / after.
+
+    Args:
+        images: Title -> float image (H, W, 3). Values above 1 are shown as
+            1 (a screen cannot show brighter than white).
+        clip: Clip to [0, 1] for display (matplotlib would warn otherwise).
+
+    Returns:
+        A matplotlib Figure with one panel per image.
+
+    Raises:
+        ValueError: If `images` is empty or an image is not (H, W, 3).
+
+    Examples:
+        >>> import numpy as np
+        >>> from fdmlearn.filters import plot_images
+        >>> fig = plot_images({"black": np.zeros((8, 8, 3)), "white": np.ones((8, 8, 3))})
+        >>> len(fig.axes)
+        2
+    """
+    if not images:
+        raise ValueError("images must map at least one title to an image")
+    checked = {}
+    for title, img in images.items():
+        a = _check_images(img, f"images[{title!r}]")
+        if a.ndim != 3:
+            raise ValueError(f"images[{title!r}] must be one image (H, W, 3), got {a.shape}")
+        checked[title] = np.clip(a, 0.0, 1.0) if clip else a
+    fig = Figure(figsize=(3.3 * len(checked), 3.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(checked)))
+    for ax, (title, img) in zip(axes, checked.items(), strict=True):
+        ax.imshow(img, interpolation="nearest")
+        ax.set_title(f"{title}\n{img.shape[0]}x{img.shape[1]}", fontsize=10)
+        ax.set_axis_off()
+    return fig
