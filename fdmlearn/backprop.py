@@ -73,9 +73,11 @@ __all__ = [
     "gradients",
     "identity",
     "inputs",
+    "latex",
     "leaky_relu",
     "log",
     "neuron",
+    "number_latex",
     "params",
     "relu",
     "sigmoid",
@@ -168,8 +170,49 @@ class _Printer(LatexPrinter):
         return super()._print_Heaviside(expr, exp)
 
 
-def _latex(expr: Any) -> str:
+def latex(expr: Any) -> str:
+    """LaTeX of a sympy expression, printing ReLU's derivative as the indicator it is.
+
+    Like `sympy.latex`, except that `Heaviside(z, 0)` (0 at z = 0) is written
+    $\\mathbf{1}[z > 0]$.
+
+    Args:
+        expr: A sympy expression or number (e.g. from `gradients`).
+
+    Returns:
+        The LaTeX string, without `$` delimiters.
+
+    Examples:
+        >>> import sympy
+        >>> from fdmlearn import backprop as bp
+        >>> print(bp.latex(sympy.Heaviside(sympy.Symbol("q"), 0)))
+        \\mathbf{1}\\left[q > 0\\right]
+    """
     return _Printer().doprint(expr)
+
+
+_latex = latex
+
+
+def number_latex(value: Any) -> str:
+    """LaTeX of a number as a learner wants to read it: exact, and its decimal.
+
+    Args:
+        value: A sympy number (or anything sympy can read as one).
+
+    Returns:
+        `2`, `\\frac{3}{5} = 0.6`, or `\\frac{1}{3} \\approx 0.3333` for
+        a fraction without a finite decimal.
+
+    Examples:
+        >>> import sympy
+        >>> from fdmlearn import backprop as bp
+        >>> print(bp.number_latex(sympy.Rational(3, 5)))
+        \\frac{3}{5} = 0.6
+        >>> print(bp.number_latex(sympy.Rational(1, 3)))
+        \\frac{1}{3} \\approx 0.3333
+    """
+    return _number_latex(value)
 
 
 # --------------------------------------------------------------------------- operations
@@ -729,7 +772,7 @@ def binary_cross_entropy(p: Node | float, y_true: Node | float) -> Node:
 
 # --------------------------------------------------------------------------- the graph
 
-_AUTO_NAMES = "q r s t u v a b c d e g h k m n p".split()
+_AUTO_NAMES = "q r s t u v".split()  # then z1, z2, ...
 
 
 class _Graph:
@@ -1711,25 +1754,35 @@ def draw_graph(
         if n.is_leaf:
             consumers = [column[id(c)] for c, _ in graph.children[id(n)]]
             column[id(n)] = min(consumers) - 1 if consumers else 0
-    # Rows: from the output back, each node near the mean height of its consumers.
-    height: dict[int, float] = {id(node): 0.0}
+    # Rows: a few barycentre sweeps (each node near the mean height of its
+    # neighbours in the previous column), which removes most edge crossings.
     n_cols = max(column.values()) + 1
     by_col: dict[int, list[Node]] = {c: [] for c in range(n_cols)}
     for n in graph.order:
         by_col[column[id(n)]].append(n)
-    for c in range(n_cols - 1, -1, -1):
-        nodes = by_col[c]
+    height: dict[int, float] = {id(n): 0.0 for n in graph.order}
 
-        def key(n: Node) -> tuple[float, int]:
-            kids = graph.children[id(n)]
-            if not kids:
-                return (height.get(id(n), 0.0), 0)
-            mean = sum(height[id(k)] for k, _ in kids) / len(kids)
-            return (mean, min(i for _, i in kids))
+    def consumers_mean(n: Node) -> float:
+        kids = graph.children[id(n)]
+        return sum(height[id(k)] for k, _ in kids) / len(kids) if kids else height[id(n)]
 
+    def parents_mean(n: Node) -> float:
+        if n.is_leaf:
+            return consumers_mean(n)
+        return sum(height[id(p)] for p in n.parents) / len(n.parents)
+
+    def place(nodes: list[Node], key: Callable[[Node], float]) -> None:
         nodes.sort(key=key)
         for i, n in enumerate(nodes):
-            height[id(n)] = (len(nodes) - 1) / 2 - i
+            height[id(n)] = i - (len(nodes) - 1) / 2
+
+    for c in range(n_cols - 1, -1, -1):
+        place(by_col[c], consumers_mean)
+    for _ in range(2):
+        for c in range(1, n_cols):
+            place(by_col[c], parents_mean)
+        for c in range(n_cols - 2, -1, -1):
+            place(by_col[c], consumers_mean)
     max_rows = max(len(v) for v in by_col.values())
 
     if ax is None:
