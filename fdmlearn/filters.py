@@ -54,6 +54,7 @@ __all__ = [
     "SEPIA",
     "FilterCNNDescription",
     "FitResult",
+    "LayerInfo",
     "build_filter_cnn",
     "describe",
     "effective_kernel",
@@ -435,7 +436,19 @@ def build_filter_cnn(
 
 @dataclass(frozen=True)
 class LayerInfo:
-    """One row of the answer table."""
+    """One row of the answer table.
+
+    Attributes:
+        name: The layer's name (`sepia`, `clip_0_1`, `gaussian_blur`).
+        kind: The Keras layer type.
+        filters: Number of filters (0 for a layer without weights).
+        filter_shape: Shape of one filter, height x width x input channels
+            it sees (a depthwise filter sees 1).
+        parameters: Number of weights of the layer.
+        trainable: Whether training would change them.
+        output_shape: Shape of one output image, (H, W, channels).
+        weights: The kernel array in Keras layout, or None.
+    """
 
     name: str
     kind: str
