@@ -152,6 +152,14 @@ def _number_latex(value: sympy.Expr) -> str:
     return f"{_latex(value)} \\approx {float(value):.4g}"
 
 
+def _short_latex(value: sympy.Expr) -> str:
+    """A number inside a product: exact if rational, else 6 significant digits."""
+    value = sympy.sympify(value)
+    if value.is_Rational:
+        return _latex(value)
+    return f"{float(value):.6g}"
+
+
 def _number_text(value: sympy.Expr) -> str:
     """A short plain-text number for figures: 2, 3/5, 0.7311."""
     value = sympy.sympify(value)
@@ -809,6 +817,8 @@ class _Graph:
                 names[id(node)] = name
                 taken.add(name)
         pool = (n for n in itertools.chain(_AUTO_NAMES, (f"z{k}" for k in itertools.count(1))))
+        # Skip v when there is a v1: an auto name must not look like a leaf's.
+        stems = {re.sub(r"_?\d+$", "", n) for n in taken}
         for node in self.order:
             if node.kind == "const":
                 names[id(node)] = _number_text(node.expr)
@@ -816,7 +826,7 @@ class _Graph:
                 names[id(node)] = node.name
             elif id(node) not in names:
                 name = next(pool)
-                while name in taken:
+                while name in taken or name in stems:
                     name = next(pool)
                 names[id(node)] = name
                 taken.add(name)
@@ -1029,13 +1039,12 @@ class Trace:
                 up_tex = rf"\frac{{\partial {out}}}{{\partial {g.tex(child)}}}"
                 chain.append(local_tex if child is g.root else f"{local_tex} {up_tex}")
                 locals_.append(f"{local_tex} = {g.local_tex(child, i)}")
-                local_value = _latex(self._local[(id(child), i)])
+                local_value = _short_latex(self._local[(id(child), i)])
                 if child is g.root:
                     numbers_.append(local_value)
                 else:
-                    numbers_.append(
-                        rf"{_paren(local_value)} \cdot {_paren(_latex(self._grad[id(child)]))}"
-                    )
+                    upstream = _short_latex(self._grad[id(child)])
+                    numbers_.append(rf"{_paren(local_value)} \cdot {_paren(upstream)}")
             total = _number_latex(self._grad[id(node)])
             numbers = " + ".join(numbers_)
             value = total if numbers == total.split(" ")[0] else f"{numbers} = {total}"
