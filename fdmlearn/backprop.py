@@ -394,10 +394,12 @@ class Node:
 
     @property
     def op(self) -> str | None:
+        """The operation's name (`"mul"`, `"relu"`, ...), or `None` for a leaf."""
         return self._op.name if self._op else None
 
     @property
     def is_leaf(self) -> bool:
+        """Whether the node is an input, a parameter or a constant."""
         return self._op is None
 
     def named(self, name: str) -> Node:
@@ -1052,7 +1054,19 @@ class Trace:
         return rows
 
     def to_markdown(self) -> str:
-        """The forward and backward tables as Markdown with $...$ math."""
+        """The forward and backward tables as Markdown with $...$ math.
+
+        Returns:
+            Two tables: every node's definition and value, then every
+            gradient as chain rule, local derivative and numbers.
+
+        Examples:
+            >>> from fdmlearn import backprop as bp
+            >>> x, w = bp.inputs("x"), bp.params("w")
+            >>> md = bp.evaluate(bp.relu(w * x), {"x": 2, "w": -1}).to_markdown()
+            >>> print(md.splitlines()[-1])
+            | $\\frac{\\partial f}{\\partial w}$ | ... | $2 \\cdot 0 = 0$ |
+        """
         forward = _md_table(["node", "definition", "value"], self.forward_rows())
         backward = _md_table(
             ["gradient", "chain rule", "local derivative", "value"], self.backward_rows()
@@ -1060,7 +1074,17 @@ class Trace:
         return f"Forward pass:\n\n{forward}\n\nBackward pass:\n\n{backward}\n"
 
     def to_latex(self) -> str:
-        """The forward and backward passes as one LaTeX `aligned` block."""
+        """The forward and backward passes as one LaTeX `aligned` block.
+
+        Returns:
+            LaTeX without `$$` delimiters.
+
+        Examples:
+            >>> from fdmlearn import backprop as bp
+            >>> x, w = bp.inputs("x"), bp.params("w")
+            >>> print(bp.evaluate(w * x, {"x": 2, "w": 3}).to_latex().splitlines()[4])
+            f &= w x = 6 \\\\
+        """
         lines = [r"&\text{forward pass} \\"]
         for name, definition, value in self.forward_rows():
             rhs = value if definition in ("input", "parameter") else f"{definition} = {value}"
@@ -1291,6 +1315,15 @@ class Run:
             Loss, compute graph, partial derivatives, the update of every
             parameter at every step (with the forward and backward tables of
             each data point when `batch_size` is 1), and the final values.
+
+        Examples:
+            >>> from fdmlearn import backprop as bp
+            >>> x, y = bp.inputs("x y")
+            >>> w = bp.params("w")
+            >>> run = bp.gradient_descent(bp.squared_error(w * x, y), {"w": 0},
+            ...                           [{"x": 1, "y": 2}], lr=0.5)
+            >>> print(run.to_markdown().splitlines()[-1])
+            | $w$ | $0$ | $1$ |
         """
         g = self._graph
         name, definition, expr = self._loss_line()
@@ -1339,7 +1372,20 @@ class Run:
         return "\n".join(out) + "\n"
 
     def to_latex(self) -> str:
-        """The five-part answer as one LaTeX `aligned` block (for a report or Jupyter)."""
+        """The five-part answer as one LaTeX `aligned` block (for a report or Jupyter).
+
+        Returns:
+            LaTeX without `$$` delimiters.
+
+        Examples:
+            >>> from fdmlearn import backprop as bp
+            >>> x, y = bp.inputs("x y")
+            >>> w = bp.params("w")
+            >>> run = bp.gradient_descent(bp.squared_error(w * x, y), {"w": 0},
+            ...                           [{"x": 1, "y": 2}], lr=0.5)
+            >>> print(run.to_latex().splitlines()[-2])
+            w &= 1 \\\\
+        """
         name, definition, expr = self._loss_line()
         lines = [r"&\textbf{1. Loss} \\", rf"{name} &= {definition} = {expr} \\"]
         lines.append(r"&\textbf{2. Compute graph} \\")
@@ -1623,7 +1669,16 @@ class ChainGradient:
     bound: sympy.Expr
 
     def formula(self) -> str:
-        """The gradient as a product of per-layer factors, in LaTeX."""
+        """The gradient as a product of per-layer factors, in LaTeX.
+
+        Returns:
+            LaTeX without `$` delimiters.
+
+        Examples:
+            >>> from fdmlearn import backprop as bp
+            >>> print(bp.chain_gradient(4).formula())
+            \\frac{\\partial h_{4}}{\\partial w_1} = x\\, \\sigma'(z_1) \\prod_{k=2}^{4} ...
+        """
         f = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{relu}"}.get(
             self.activation, "f"
         )
@@ -1646,6 +1701,12 @@ class ChainGradient:
 
         Raises:
             ValueError: If `weights` is a sequence of the wrong length.
+
+        Examples:
+            >>> from fdmlearn import backprop as bp
+            >>> chain = bp.chain_gradient(2, "relu")
+            >>> chain.value(x=1.0, weights=[2.0, 3.0])
+            3.0
         """
         if isinstance(weights, Sequence):
             if len(weights) != self.depth:
