@@ -1013,6 +1013,9 @@ class Trace:
     _grad: dict[int, sympy.Expr] = field(repr=False)
     _local: dict[tuple[int, int], sympy.Expr] = field(repr=False)
 
+    def __repr__(self) -> str:
+        return f"Trace(value={self.value}, gradients={self.gradients})"
+
     def forward_rows(self) -> list[tuple[str, str, str]]:
         """Rows `(node, definition, value)` in data-flow order, as LaTeX."""
         g = self._graph
@@ -1238,6 +1241,12 @@ class Step:
     before: dict[str, sympy.Expr]
     after: dict[str, sympy.Expr]
 
+    def __repr__(self) -> str:
+        return (
+            f"Step(epoch={self.epoch}, number={self.number}, points={list(self.points)}, "
+            f"loss={self.loss}, gradients={self.gradients}, after={self.after})"
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class Run:
@@ -1259,6 +1268,12 @@ class Run:
     batch_size: int
     epochs: int
     _graph: _Graph = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"Run(params={self.params}, steps={len(self.steps)}, lr={self.lr}, "
+            f"batch_size={self.batch_size}, epochs={self.epochs})"
+        )
 
     def _loss_line(self) -> tuple[str, str, str]:
         g = self._graph
@@ -1466,6 +1481,9 @@ def gradient_descent(
         >>> run = bp.gradient_descent(loss, {"w0": 1, "w1": 2}, data, lr=0.1)
         >>> run.params
         {'w0': 3/5, 'w1': 9/5}
+        >>> run.steps[1]
+        Step(epoch=1, number=2, points=[{'x': 2, 'y': 3}], loss=1/2, gradients={'w0': 4, 'w1': 2},
+             after={'w0': 3/5, 'w1': 9/5})
 
         One update with both points (the gradients are averaged):
 
