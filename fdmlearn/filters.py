@@ -1031,15 +1031,23 @@ def plot_layer2_filters(model: keras.Model) -> Figure:
     fig = Figure(figsize=(7.5, 7.5), layout="constrained")
     axes = fig.subplots(3, 3)
     vmax = float(np.abs(w).max()) or 1.0
+    signed = bool((w < 0).any())  # a trained layer can hold negative weights
+    vmin, cmap = (-vmax, "RdBu_r") if signed else (0.0, "magma")
+    # Label in units of 1/273 only when every weight is a whole number of them (the table).
+    in_273ths = bool(np.allclose(w * 273, np.round(w * 273), atol=1e-3))
     im = None
     for o in range(3):
         for i in range(3):
             ax = axes[o, i]
-            im = ax.imshow(w[:, :, i, o], cmap="magma", vmin=0.0, vmax=vmax)
+            plane = w[:, :, i, o]
+            im = ax.imshow(plane, cmap=cmap, vmin=vmin, vmax=vmax)
             if k <= 7:
-                for (r, c), v in np.ndenumerate(w[:, :, i, o]):
-                    text = f"{v * 273:.0f}" if abs(v * 273 - round(v * 273)) < 1e-3 else f"{v:.2f}"
-                    color = "black" if v > vmax / 2 else "white"
+                for (r, c), v in np.ndenumerate(plane):
+                    text = f"{v * 273:.0f}" if in_273ths else f"{v:.2f}"
+                    if signed:
+                        color = "white" if abs(v) > vmax / 2 else "black"
+                    else:
+                        color = "black" if v > vmax / 2 else "white"
                     ax.text(c, r, text, ha="center", va="center", fontsize=7, color=color)
             ax.set_xticks([])
             ax.set_yticks([])
@@ -1047,9 +1055,8 @@ def plot_layer2_filters(model: keras.Model) -> Figure:
                 ax.set_title(f"input channel {CHANNELS[i]}", fontsize=10)
             if i == 0:
                 ax.set_ylabel(f"filter {o + 1} -> {CHANNELS[o]}'", fontsize=10)
-    fig.suptitle(
-        f"Layer 2: three {k}x{k}x3 filters (numbers = weight x 273 where whole)", fontsize=11
-    )
+    unit = "numbers = weight x 273" if in_273ths else "numbers = weights"
+    fig.suptitle(f"Layer 2: three {k}x{k}x3 filters ({unit})", fontsize=11)
     fig.colorbar(im, ax=axes, shrink=0.6, label="weight")
     return fig
 
