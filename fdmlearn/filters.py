@@ -209,6 +209,8 @@ def gaussian_kernel(size: int = 5, sigma: float = 1.0, *, use_table: bool = True
         >>> sampled = gaussian_kernel(5, 1.0, use_table=False)
         >>> round(float(sampled[2, 2]), 4), round(41 / 273, 4)
         (0.1621, 0.1502)
+        >>> round(float(abs(sampled - GAUSSIAN_5X5_TABLE / 273).max()), 3)
+        0.012
         >>> k = gaussian_kernel(7, 2.0)
         >>> k.shape, round(float(k.sum()), 12)
         ((7, 7), 1.0)
