@@ -1,0 +1,258 @@
+"""Benchmark of fdmlearn.calculator at full scale, default vs the seed notebook's reference.
+
+Trains on 60,000 sequences of MNIST training digits and evaluates on 10,000
+fresh sequences of MNIST test digits:
+
+- 3-digit + 3-digit, default model: reader, adder, chained, fine-tuned,
+  with the accuracy after each stage and the training time of each stage;
+- the same for the reference (notebook) architecture;
+- 4 operands of 2 digits, cumulative, reusing the default model's reader;
+- the adder alone on 100,000 random digit sequences.
+
+Run from inside benchmarks/ (under the shared lock on a shared machine):
+
+    cd benchmarks && flock /tmp/fdmlearn-bench.lock ../.venv/bin/python calculator.py
+
+`--quick` runs the same pipeline on small data to check that it works, and
+writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+from _record import Recorder
+
+import fdmlearn
+from fdmlearn import calculator
+
+SEED_NOTEBOOK = {  # what the seed notebook reported (3 + 3 digits)
+    "digit_accuracy": 0.9667,
+    "adder_char_accuracy": 0.951,
+    "char_accuracy": 0.826225,
+}
+TARGETS = {
+    "exact_sum_accuracy": 0.97,
+    "digit_accuracy": 0.995,
+    "adder_exact_sum_accuracy": 1.0,
+    "cumulative_exact_sum_accuracy": 0.95,
+    "training_minutes": 15.0,
+}
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.2f}%"
+
+
+def stage_row(model: str, stage: str, scores: dict, seconds: float) -> dict:
+    return {"model": model, "stage": stage, "seconds": round(seconds, 1), **scores}
+
+
+def adder_on_random_digits(calc: calculator.Calculator, n: int, seed: int) -> float:
+    rng = np.random.default_rng(seed)
+    digits = rng.integers(0, 10, size=(n, calc.sequence_length))
+    place = 10 ** np.arange(calc.n_digits - 1, -1, -1)
+    operands = digits.reshape(n, calc.n_operands, calc.n_digits) @ place
+    true = np.cumsum(operands, axis=1) if calc.cumulative else operands.sum(axis=1)
+    pred = calc.add_digits(digits)
+    return float((pred == true).reshape(n, -1).all(axis=1).mean())
+
+
+def train_and_measure(
+    architecture: str, train, test, settings: dict, rows: list[dict], log
+) -> calculator.Calculator:
+    fdmlearn.set_seed(0)
+    calc = calculator.build_calculator(2, 3, architecture=architecture)
+    name = "default" if architecture == "default" else "reference (notebook)"
+
+    calc.fit_reader(train, epochs=settings["reader_epochs"].get(architecture))
+    digit_acc = float((calc.read_digits(test.images) == test.digits).mean())
+    rows.append(
+        stage_row(name, "1. reader alone", {"digit_accuracy": digit_acc}, calc.timings["reader"])
+    )
+    log(rows[-1])
+
+    calc.fit_adder(
+        train,
+        epochs=settings["adder_epochs"].get(architecture),
+        samples=settings["adder_samples"],
+    )
+    rows.append(
+        stage_row(name, "2. reader + adder, chained", calc.evaluate(test), calc.timings["adder"])
+    )
+    log(rows[-1])
+
+    calc.fine_tune(train, max_sequences=settings["fine_tune_sequences"])
+    rows.append(
+        stage_row(name, "3. fine-tuned end to end", calc.evaluate(test), calc.timings["fine_tune"])
+    )
+    log(rows[-1])
+    return calc
+
+
+def stage_table(rows: list[dict]) -> str:
+    lines = [
+        "| model | stage | per digit | adder on true digits (per char / exact) "
+        "| per char | exact sum | stage training time |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        adder = (
+            "–"
+            if "adder_char_accuracy" not in r
+            else f"{pct(r['adder_char_accuracy'])} / {pct(r['adder_exact_sum_accuracy'])}"
+        )
+        lines.append(
+            f"| {r['model']} | {r['stage']} | {pct(r.get('digit_accuracy'))} | {adder} "
+            f"| {pct(r.get('char_accuracy'))} | {pct(r.get('exact_sum_accuracy'))} "
+            f"| {r['seconds']:.0f} s |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run, writes nothing")
+    args = parser.parse_args()
+    quick = args.quick
+    rec = None if quick else Recorder("calculator")
+    load_at_start = round(os.getloadavg()[0], 2)
+    n_train, n_test = (3000, 1000) if quick else (60_000, 10_000)
+    settings = {
+        # None means the library's defaults, which are what is benchmarked.
+        "reader_epochs": {"default": 1, "reference": 1} if quick else {},
+        "adder_epochs": {"default": 3} if quick else {},
+        "adder_samples": 10_000 if quick else 40_000,
+        "fine_tune_sequences": 1000 if quick else 10_000,
+    }
+
+    def log(obj) -> None:
+        print(time.strftime("%H:%M:%S"), obj, flush=True)
+
+    start = time.perf_counter()
+    train = calculator.make_dataset(n_train, 2, 3, split="train", seed=0)
+    dataset_seconds = time.perf_counter() - start
+    test = calculator.make_dataset(n_test, 2, 3, split="test", seed=1)
+    log(f"{n_train} training sequences generated in {dataset_seconds:.2f} s")
+
+    rows: list[dict] = []
+    default = train_and_measure("default", train, test, settings, rows, log)
+    default_minutes = sum(default.timings.values()) / 60
+    random_adder = adder_on_random_digits(default, 10_000 if quick else 100_000, seed=3)
+    log({"adder exact on random digit sequences": random_adder})
+
+    # 4 operands of 2 digits, cumulative: the default reader is shared, only
+    # a new adder is trained (the reader does not depend on the layout).
+    test42 = calculator.make_dataset(n_test, 4, 2, split="test", seed=2)
+    cum = calculator.build_calculator(4, 2, cumulative=True, reader=default.reader)
+    fdmlearn.set_seed(0)
+    cum.fit_adder(epochs=settings["adder_epochs"].get("default"), samples=settings["adder_samples"])
+    cum_scores = cum.evaluate(test42)
+    cum_random_adder = adder_on_random_digits(cum, 10_000 if quick else 100_000, seed=4)
+    log({"4x2 cumulative": cum_scores, "adder_random": cum_random_adder})
+
+    reference = train_and_measure("reference", train, test, settings, rows, log)
+    del reference
+
+    d_final = rows[2]
+    r_chained = rows[4]
+    targets = [
+        (
+            "3 + 3 digits: exact-sum accuracy",
+            ">= 97%",
+            pct(d_final["exact_sum_accuracy"]),
+            d_final["exact_sum_accuracy"] >= TARGETS["exact_sum_accuracy"],
+        ),
+        (
+            "3 + 3 digits: per-digit reading accuracy",
+            ">= 99.5%",
+            pct(d_final["digit_accuracy"]),
+            d_final["digit_accuracy"] >= TARGETS["digit_accuracy"],
+        ),
+        (
+            "adder on true digits (10,000 test sequences)",
+            "100%",
+            pct(d_final["adder_exact_sum_accuracy"]),
+            d_final["adder_exact_sum_accuracy"] == 1.0,
+        ),
+        (
+            "4 x 2 digits cumulative: all running totals right",
+            ">= 95%",
+            pct(cum_scores["exact_sum_accuracy"]),
+            cum_scores["exact_sum_accuracy"] >= TARGETS["cumulative_exact_sum_accuracy"],
+        ),
+        (
+            "default model, total training time (3 + 3)",
+            "< 15 min",
+            f"{default_minutes:.1f} min",
+            default_minutes < TARGETS["training_minutes"],
+        ),
+    ]
+    target_table = "\n".join(
+        ["| target | goal | measured | met |", "|---|---|---|---|"]
+        + [f"| {t} | {g} | {m} | {'yes' if ok else '**no**'} |" for t, g, m, ok in targets]
+    )
+    seed_table = "\n".join(
+        [
+            "| 3 + 3 digits | seed notebook reported | reference, reproduced here "
+            "| default, fine-tuned |",
+            "|---|---|---|---|",
+            f"| per digit (reader) | {pct(SEED_NOTEBOOK['digit_accuracy'])} "
+            f"| {pct(r_chained['digit_accuracy'])} | {pct(d_final['digit_accuracy'])} |",
+            f"| adder on true digits, per char | {pct(SEED_NOTEBOOK['adder_char_accuracy'])} "
+            f"| {pct(r_chained['adder_char_accuracy'])} "
+            f"| {pct(d_final['adder_char_accuracy'])} |",
+            f"| chained, per char | {pct(SEED_NOTEBOOK['char_accuracy'])} "
+            f"| {pct(r_chained['char_accuracy'])} | {pct(d_final['char_accuracy'])} |",
+            f"| chained, exact sum | not reported | {pct(r_chained['exact_sum_accuracy'])} "
+            f"| {pct(d_final['exact_sum_accuracy'])} |",
+        ]
+    )
+    cum_table = "\n".join(
+        [
+            "| 4 operands x 2 digits, cumulative | measured |",
+            "|---|---|",
+            f"| all 4 running totals right | {pct(cum_scores['exact_sum_accuracy'])} |",
+            f"| final sum right | {pct(cum_scores['final_sum_accuracy'])} |",
+            f"| per output digit | {pct(cum_scores['char_accuracy'])} |",
+            f"| per digit read | {pct(cum_scores['digit_accuracy'])} |",
+            f"| adder on true digits (test sequences) "
+            f"| {pct(cum_scores['adder_exact_sum_accuracy'])} |",
+            f"| adder on 100,000 random digit sequences | {pct(cum_random_adder)} |",
+            f"| adder training time (reader shared) | {cum.timings['adder']:.0f} s |",
+        ]
+    )
+    results = {
+        "load_average_1m_at_start": load_at_start,
+        "n_train_sequences": n_train,
+        "n_test_sequences": n_test,
+        "dataset_seconds_60k": round(dataset_seconds, 2),
+        "stages": rows,
+        "default_timings_seconds": {k: round(v, 1) for k, v in default.timings.items()},
+        "default_total_training_minutes": round(default_minutes, 2),
+        "default_adder_exact_on_random_sequences": random_adder,
+        "cumulative_4x2": {
+            **cum_scores,
+            "adder_exact_on_random_sequences": cum_random_adder,
+            "adder_seconds": round(cum.timings["adder"], 1),
+        },
+        "seed_notebook": SEED_NOTEBOOK,
+        "targets_met": {t: ok for t, _, _, ok in targets},
+        "tables": {
+            "MNIST calculator: targets": target_table,
+            "MNIST calculator: what each training stage buys (3 + 3 digits)": stage_table(rows),
+            "MNIST calculator: the seed notebook vs its reproduction vs the default": seed_table,
+            "MNIST calculator: 4 operands of 2 digits, cumulative": cum_table,
+        },
+    }
+    for title, table in results["tables"].items():
+        print(f"\n{title}\n{table}")
+    if rec is not None:
+        rec.write(results)
+
+
+if __name__ == "__main__":
+    main()
