@@ -50,6 +50,10 @@ def timed(fn, repeats: int) -> tuple[float, object]:
 
 def chain_costs(depths: list[int], eager_max: int, repeats: int) -> list[dict]:
     rows = []
+    # Warm up: the first call pays for imports and sympy's first-use set-up.
+    out, weights = tanh_chain(5)
+    bp.gradients(out, weights, evaluate=False)
+    bp.gradients(out, weights, evaluate=True)
     for depth in depths:
         build_s, (out, weights) = timed(lambda d=depth: tanh_chain(d), repeats)
         n_nodes = 1 + 3 * depth  # x, and per layer: w_k, the product, the tanh
