@@ -202,7 +202,7 @@ def main() -> None:
         depths, eager_max, repeats = [10, 25, 50], 25, 1
         n_points, n_exact, chain_depth = 1_000, 5, 10
     else:
-        depths, eager_max, repeats = [10, 25, 50, 100, 200, 400], 200, 3
+        depths, eager_max, repeats = [10, 25, 50, 100, 200, 400], 400, 5
         n_points, n_exact, chain_depth = 100_000, 50, 100
     chain = chain_costs(depths, eager_max, repeats)
     batch = batch_costs(n_points, n_exact, chain_depth)
