@@ -33,8 +33,8 @@ EXPERIMENTS = {
         "title": "one digit, mean pooling",
         "data": {"n_digits": 1, "order_dependent": False},
         "pooling": "mean",
-        "n_train": 12000,
-        "epochs": 16,
+        "n_train": 10000,
+        "epochs": 12,
         "target": 0.97,
     },
     "two_digits_mean": {
@@ -42,27 +42,28 @@ EXPERIMENTS = {
         "data": {"n_digits": 2, "order_dependent": False},
         "pooling": "mean",
         "n_train": 12000,
-        "epochs": 16,
+        "epochs": 12,
         "target": 0.90,
     },
     "turns_mean": {
         "title": "one digit, turns (order matters), mean pooling",
         "data": {"n_digits": 1, "order_dependent": True},
         "pooling": "mean",
-        "n_train": 8000,
-        "epochs": 12,
+        "n_train": 6000,
+        "epochs": 10,
         "target": None,
     },
     "turns_attention": {
         "title": "one digit, turns (order matters), attention",
         "data": {"n_digits": 1, "order_dependent": True},
         "pooling": "attention",
-        "n_train": 8000,
-        "epochs": 12,
+        "n_train": 6000,
+        "epochs": 10,
         "target": None,
     },
 }
 N_TEST = 2000
+BATCH_SIZE = 32
 TRAIN_LIMIT_MINUTES = 15
 
 
@@ -82,7 +83,7 @@ def run(name: str, spec: dict, quick: bool) -> dict:
     data_seconds = time.perf_counter() - t0
     fdmlearn.set_seed(0)
     model = cap.build_captioner(train, pooling=spec["pooling"], seed=0)
-    model.fit(train, epochs=epochs, batch_size=64, verbose=2)
+    model.fit(train, epochs=epochs, batch_size=BATCH_SIZE, verbose=2)
     t0 = time.perf_counter()
     predicted = model.caption(test.videos)
     caption_seconds = time.perf_counter() - t0
@@ -98,7 +99,7 @@ def run(name: str, spec: dict, quick: bool) -> dict:
         "n_train": n_train,
         "n_test": n_test,
         "epochs": epochs,
-        "batch_size": 64,
+        "batch_size": BATCH_SIZE,
         "parameters": model.count_params(),
         "train_seconds": round(model.train_seconds, 1),
         "data_seconds": round(data_seconds, 1),
