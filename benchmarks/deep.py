@@ -71,6 +71,62 @@ def pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
+def overhead(rec: Recorder, common: dict, quick: bool) -> None:
+    """depth_study vs plain model.fit, same model and data, interleaved pairs.
+
+    On a shared machine wall time swings with the other work; the process's CPU
+    time (all threads) is the steadier measure of what each one costs.
+    """
+    epochs = 1 if quick else 2
+    (x, y), (xt, yt) = common["data"]
+    # float32 one-hot labels, as depth_study makes them.
+    y1 = keras.utils.to_categorical(y, 10).astype(np.float32)
+    yt1 = keras.utils.to_categorical(yt, 10).astype(np.float32)
+    total_steps = -(-len(x) // 128) * epochs
+    runs: dict[str, dict[str, list[float]]] = {
+        k: {"wall": [], "cpu": []} for k in ("plain", "depth_study")
+    }
+    for _ in range(2 if quick else 4):
+        for kind in ("plain", "depth_study"):
+            w0, c0 = time.perf_counter(), time.process_time()
+            if kind == "plain":
+                fdmlearn.set_seed(0)
+                model = deep.RECIPES["improved"].build(3, total_steps=total_steps)
+                model.fit(
+                    x, y1, batch_size=128, epochs=epochs, validation_data=(xt, yt1), verbose=0
+                )
+            else:
+                deep.depth_study((3,), "improved", **{**common, "epochs": epochs})
+            runs[kind]["wall"].append((time.perf_counter() - w0) / epochs)
+            runs[kind]["cpu"].append((time.process_time() - c0) / epochs)
+            print(kind, runs[kind]["wall"][-1], runs[kind]["cpu"][-1], flush=True)
+    med = {k: {m: float(np.median(v)) for m, v in d.items()} for k, d in runs.items()}
+    ratio = {m: med["depth_study"][m] / med["plain"][m] for m in ("wall", "cpu")}
+    table = "\n".join(
+        [
+            "| depth 3, improved, per epoch (median of pairs) | wall seconds | CPU seconds |",
+            "|---|---:|---:|",
+            f"| plain `model.fit` | {med['plain']['wall']:.2f} | {med['plain']['cpu']:.2f} |",
+            f"| `depth_study` | {med['depth_study']['wall']:.2f} "
+            f"| {med['depth_study']['cpu']:.2f} |",
+            f"| ratio | {ratio['wall']:.3f} | {ratio['cpu']:.3f} |",
+        ]
+    )
+    title = f"Training deeper models: depth_study overhead, {len(runs['plain']['wall'])} pairs"
+    print(f"\n{title}\n{table}")
+    results = {
+        "epochs_per_run": epochs,
+        "runs": runs,
+        "median": med,
+        "ratio": ratio,
+        "tables": {title: table},
+    }
+    if quick:
+        print("\n--quick: no record written")
+    else:
+        rec.write(results, name="deep-timing")
+
+
 def depth1_ablation(rec: Recorder, common: dict, quick: bool) -> None:
     """Depth 1 is where the 98.3% target is tight: what do the optimizer steps add there?"""
     steps = [(label, r) for label, r in ablation_recipes() if r.optimizer == "adamw"][:3]
@@ -113,6 +169,12 @@ def main() -> None:
         action="store_true",
         help="only the last ablation steps at depth 1 (writes docs/results/deep-depth1.json)",
     )
+    parser.add_argument(
+        "--timing",
+        action="store_true",
+        help="only the depth_study vs model.fit timing, 4 interleaved pairs, wall and CPU "
+        "time (writes docs/results/deep-timing.json)",
+    )
     args = parser.parse_args()
     rec = Recorder("deep")
     train_size, test_size, epochs = (3000, 500, 2) if args.quick else (None, None, 10)
@@ -121,6 +183,9 @@ def main() -> None:
     common = {"epochs": epochs, "data": data, "batch_size": 128, "seed": 0, "verbose": 0}
     if args.depth1:
         depth1_ablation(rec, common, quick=args.quick)
+        return
+    if args.timing:
+        overhead(rec, common, quick=args.quick)
         return
 
     # 1. The depth study for the three main recipes.
@@ -151,7 +216,9 @@ def main() -> None:
     # 3. Overhead: depth_study vs a plain model.fit of the same model, interleaved, best of 2.
     timing_epochs = 1 if args.quick else 3
     (x, y), (xt, yt) = data
-    y1, yt1 = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
+    # float32 one-hot labels, as depth_study makes them.
+    y1 = keras.utils.to_categorical(y, 10).astype(np.float32)
+    yt1 = keras.utils.to_categorical(yt, 10).astype(np.float32)
     steps = -(-len(x) // 128) * timing_epochs
     plain, wrapped = [], []
     for _ in range(2):

@@ -77,12 +77,13 @@ def test_build_mlp_rejects_bad_input(kwargs, error, match):
 
 
 def test_recipes_are_what_they_say():
-    assert set(deep.RECIPES) >= {"baseline", "relu", "improved", "sigmoid_bn"}
+    assert set(deep.RECIPES) >= {"baseline", "relu", "improved", "sigmoid_adamw", "sigmoid_bn"}
     base = deep.RECIPES["baseline"].build(1)
     assert type(base.optimizer).__name__ == "SGD"
     assert float(base.optimizer.learning_rate) == pytest.approx(0.01)
     assert deep.RECIPES["relu"].build(3).count_params() == 932362
     assert deep.RECIPES["sigmoid_bn"].activation == "sigmoid"
+    assert deep.RECIPES["sigmoid_adamw"].normalization is None
     with pytest.raises(ValueError, match="total_steps"):
         deep.RECIPES["improved"].build(2)
     with pytest.raises(ValueError, match="recipe"):
