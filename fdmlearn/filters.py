@@ -129,7 +129,9 @@ def _check_padding(padding: Any) -> str:
     return padding
 
 
-def _check_images(img: Any, name: str = "img", scale: float | None = None) -> np.ndarray:
+def _check_images(
+    img: Any, name: str = "img", scale: float | None = None, *, takes_scale: bool = True
+) -> np.ndarray:
     """Return `img` as a float array of shape (H, W, 3) or (N, H, W, 3)."""
     a = np.asarray(img)
     if a.ndim not in (3, 4):
@@ -150,9 +152,10 @@ def _check_images(img: Any, name: str = "img", scale: float | None = None) -> np
     if a.dtype == bool:
         raise TypeError(f"{name} must hold floats in [0, 1], got a boolean array")
     if np.issubdtype(a.dtype, np.integer):
+        how = "pass scale=255 for 8-bit images" if takes_scale else "divide 8-bit images by 255"
         raise TypeError(
             f"{name} has integer dtype {a.dtype}, but the filters expect floats in [0, 1]. "
-            "State the scale: pass scale=255 for 8-bit images (or divide by 255 yourself)."
+            f"State the scale: {how}."
         )
     if not np.issubdtype(a.dtype, np.floating):
         raise TypeError(f"{name} must hold floats in [0, 1], got dtype {a.dtype}")
@@ -886,8 +889,8 @@ def fit_filter_cnn(
     """
     kernel_size = _check_kernel_size(kernel_size)
     true_model = build_filter_cnn(kernel_size, sigma, padding, depthwise=bool(depthwise))
-    x = _check_images(images, "images")
-    y = _check_images(targets, "targets")
+    x = _check_images(images, "images", takes_scale=False)
+    y = _check_images(targets, "targets", takes_scale=False)
     if x.ndim != 4 or y.ndim != 4:
         raise ValueError(
             f"images and targets must be batches (N, H, W, 3), got shapes {x.shape} and {y.shape}"
@@ -1088,7 +1091,7 @@ def plot_images(images: dict[str, Any], *, clip: bool = True) -> Figure:
         raise ValueError("images must map at least one title to an image")
     checked = {}
     for title, img in images.items():
-        a = _check_images(img, f"images[{title!r}]")
+        a = _check_images(img, f"images[{title!r}]", takes_scale=False)
         if a.ndim != 3:
             raise ValueError(f"images[{title!r}] must be one image (H, W, 3), got {a.shape}")
         checked[title] = np.clip(a, 0.0, 1.0) if clip else a

@@ -370,7 +370,7 @@ def test_fit_checks_its_inputs():
         filters.fit_filter_cnn(images, targets, epochs=0)
     with pytest.raises(ValueError, match="learning_rate"):
         filters.fit_filter_cnn(images, targets, learning_rate=-1.0)
-    with pytest.raises(TypeError, match="scale"):
+    with pytest.raises(TypeError, match="divide 8-bit images by 255"):
         filters.fit_filter_cnn((images * 255).astype(np.uint8), targets)
 
 
