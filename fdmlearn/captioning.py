@@ -651,8 +651,9 @@ def _frame_cnn(size: int, feature_dim: int) -> keras.Model:
         for axis, pool in (("columns", (n, 1)), ("rows", (1, n))):
             pooled = keras.layers.MaxPooling2D(pool, name=f"{level}_{axis}_max")(maps)
             profiles.append(keras.layers.Flatten(name=f"{level}_{axis}_profile")(pooled))
-    x = keras.layers.Concatenate(name="what_and_where")([what, *profiles])
-    vector = keras.layers.Dense(feature_dim, activation="relu", name="frame_vector")(x)
+    where = keras.layers.Concatenate(name="profiles")(profiles)
+    where = keras.layers.Dense(feature_dim - what.shape[-1], activation="relu", name="where")(where)
+    vector = keras.layers.Concatenate(name="frame_vector")([what, where])
     return keras.Model(frame, vector, name="frame_cnn")
 
 
@@ -668,7 +669,7 @@ class Captioner:
         n_frames: Frames per clip.
         size: Frame height and width.
         pooling: ``"mean"`` or ``"attention"``.
-        feature_dim: Length of a frame vector.
+        feature_dim: Length of a frame vector (64 for *what*, the rest for *where*).
         embed_dim: Length of a word embedding.
         hidden: LSTM units.
         attention_dim: Units of the attention scorer (attention only).
@@ -681,7 +682,7 @@ class Captioner:
         n_frames: int,
         size: int,
         pooling: str = "mean",
-        feature_dim: int = 128,
+        feature_dim: int = 192,
         embed_dim: int = 32,
         hidden: int = 128,
         attention_dim: int = 64,
@@ -1001,7 +1002,7 @@ def build_captioner(
     clips: Clips,
     pooling: str = "mean",
     *,
-    feature_dim: int = 128,
+    feature_dim: int = 192,
     embed_dim: int = 32,
     hidden: int = 128,
     attention_dim: int = 64,
@@ -1018,7 +1019,8 @@ def build_captioner(
         clips: Training clips (their shapes and words define the model).
         pooling: ``"mean"`` (one video vector, the notebook's design) or
             ``"attention"`` (a new weighted average of the frames per word).
-        feature_dim: Length of a frame vector.
+        feature_dim: Length of a frame vector, > 64: 64 values say what
+            digit is seen, the others where it is.
         embed_dim: Length of a word embedding.
         hidden: LSTM units.
         attention_dim: Units of the attention scorer.
@@ -1046,8 +1048,9 @@ def build_captioner(
     clips = Captioner._check_clips(clips)
     if pooling not in ("mean", "attention"):
         raise ValueError(f"pooling must be 'mean' or 'attention', got {pooling!r}")
+    if isinstance(feature_dim, bool) or not isinstance(feature_dim, int) or feature_dim <= 64:
+        raise ValueError(f"feature_dim must be an integer > 64, got {feature_dim!r}")
     for name, value in (
-        ("feature_dim", feature_dim),
         ("embed_dim", embed_dim),
         ("hidden", hidden),
         ("attention_dim", attention_dim),

@@ -224,7 +224,7 @@ def tiny():
     """A tiny model trained until it captions its 8 training clips exactly."""
     clips = cap.moving_digits(8, n_frames=4, size=32, seed=11)
     model = cap.build_captioner(
-        clips, pooling="attention", feature_dim=32, hidden=48, embed_dim=16, dropout=0.0, seed=0
+        clips, pooling="attention", feature_dim=80, hidden=48, embed_dim=16, dropout=0.0, seed=0
     )
     model.fit(clips, epochs=120, batch_size=8, learning_rate=1e-2)
     return model, clips
@@ -297,7 +297,7 @@ def test_fit_under_a_distribution_strategy_keeps_weights():
     import tensorflow as tf
 
     clips = cap.moving_digits(4, n_frames=2, size=32, seed=0)
-    model = cap.build_captioner(clips, feature_dim=8, hidden=8, embed_dim=4, seed=0)
+    model = cap.build_captioner(clips, feature_dim=72, hidden=8, embed_dim=4, seed=0)
     before = [w.numpy() for w in model.keras_model.trainable_weights]
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     model.fit(clips, epochs=1, batch_size=4, learning_rate=1e-9, strategy=strategy)
@@ -311,7 +311,7 @@ def test_fit_under_a_distribution_strategy_keeps_weights():
 
 def test_model_rejects_bad_input():
     clips = cap.moving_digits(3, n_frames=3, size=32)
-    model = cap.build_captioner(clips, feature_dim=8, hidden=8, embed_dim=4)
+    model = cap.build_captioner(clips, feature_dim=72, hidden=8, embed_dim=4)
     with pytest.raises(ValueError, match=r"shape \(N, 3, 32, 32, 1\)"):
         model.caption(np.zeros((2, 3, 32, 32), "float32"))
     with pytest.raises(ValueError, match=r"got \(2, 3, 40, 40, 1\)"):
@@ -330,6 +330,8 @@ def test_model_rejects_bad_input():
         cap.build_captioner(clips, pooling="max")
     with pytest.raises(ValueError, match="dropout"):
         cap.build_captioner(clips, dropout=1.0)
+    with pytest.raises(ValueError, match="feature_dim must be an integer > 64"):
+        cap.build_captioner(clips, feature_dim=64)
 
 
 # ----------------------------------------------------------------------------- figures
@@ -338,7 +340,7 @@ def test_model_rejects_bad_input():
 @pytest.mark.parametrize("pooling", ["mean", "attention"])
 def test_draw_architecture(pooling):
     clips = cap.moving_digits(2, n_frames=3, size=32)
-    model = cap.build_captioner(clips, pooling=pooling, feature_dim=8, hidden=8, embed_dim=4)
+    model = cap.build_captioner(clips, pooling=pooling, feature_dim=72, hidden=8, embed_dim=4)
     fig = cap.draw_architecture(model, steps=3)
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert ("attention" in texts) == (pooling == "attention")
