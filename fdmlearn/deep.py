@@ -496,6 +496,12 @@ class DepthStudy:
 
         Returns:
             A matplotlib `Figure`.
+
+        Examples:
+            >>> h = {"accuracy": [0.5, 0.8], "val_accuracy": [0.6, 0.85]}
+            >>> fig = DepthStudy("baseline", 2, history={1: h, 3: h}).plot()
+            >>> [ax.get_title() for ax in fig.axes], tuple(map(float, fig.axes[0].get_ylim()))
+            (['depth = 1', 'depth = 3'], (0.0, 1.0))
         """
         from matplotlib.figure import Figure
 
@@ -521,6 +527,14 @@ class DepthStudy:
 
         Returns:
             The table as a string.
+
+        Examples:
+            >>> study = DepthStudy("relu", 10, test_accuracy={1: 0.9297}, train_accuracy={1: 0.95},
+            ...                    params={1: 407050}, seconds={1: 31.4})
+            >>> print(study.to_markdown())
+            | depth | parameters | train accuracy | test accuracy | seconds |
+            |---:|---:|---:|---:|---:|
+            | 1 | 407,050 | 95.00% | 92.97% | 31.4 |
         """
         rows = [
             "| depth | parameters | train accuracy | test accuracy | seconds |",
@@ -860,6 +874,16 @@ def plot_gradient_norm_history(history: GradientNormHistory, title: str | None =
 
     Raises:
         ValueError: If nothing was recorded yet.
+
+    Examples:
+        >>> (x, y), _ = mnist_flat(train_size=256, test_size=1)
+        >>> model = RECIPES["baseline"].build(2)
+        >>> tracker = GradientNormHistory(x[:32], y[:32], every=1)
+        >>> _ = model.fit(x, keras.utils.to_categorical(y, 10), batch_size=128, epochs=1,
+        ...               callbacks=[tracker], verbose=0)
+        >>> fig = plot_gradient_norm_history(tracker)
+        >>> len(fig.axes[0].get_lines())  # one line per Dense layer
+        3
     """
     from matplotlib.figure import Figure
 
