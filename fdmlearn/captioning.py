@@ -1242,20 +1242,26 @@ def draw_architecture(model: Captioner, steps: int = 4) -> Any:
         ax.text(frame_x[-1] - 0.13, 0.5, "…", ha="center", va="center", fontsize=12)
     pool_x0, pool_x1 = frame_x[0], frame_x[-1] + 0.9
     pool_label = (
-        "soft attention over frames (+ frame positions), new weights at every step"
+        "soft attention over frames (+ positions):\nnew weights for every word, then video layer"
         if attention
-        else "mean pooling over frames: one video vector"
+        else "mean pooling over frames:\none average, then video layer"
     )
-    box(pool_x0, 3.25, pool_x1 - pool_x0, 0.55, pool_label, "#fdd49e")
+    box(pool_x0, 3.25, pool_x1 - pool_x0, 0.6, pool_label, "#fdd49e")
     for x in frame_x:
         arrow(x + 0.45, 2.8, x + 0.45, 3.25)
 
     lstm_x = [5.3 + 1.45 * i for i in range(steps)]
+    # The video vector enters every step, as the notebook's design says: a bus under the LSTMs.
+    bus_y = 3.0
+    ax.plot([pool_x1, lstm_x[-1] + 0.2], [bus_y, bus_y], color="tab:orange", lw=1.5)
+    ax.plot([pool_x1 - 0.2, pool_x1 - 0.2, pool_x1], [3.25, bus_y, bus_y], color="tab:orange")
+    ax.text(pool_x1 + 0.08, bus_y - 0.17, "video vector", color="tab:orange", fontsize=8)
     for i, x in enumerate(lstm_x):
         box(x, 3.25, 1.0, 0.7, f"LSTM\n{cfg['hidden']} units", "#c7e9c0")
         prev = "<start>" if i == 0 else f"word {i}"
         box(x, 2.1, 1.0, 0.5, f"{prev}\n(embedding)", "#f0f0f0")
-        arrow(x + 0.5, 2.6, x + 0.5, 3.25)
+        arrow(x + 0.6, 2.6, x + 0.6, 3.25)
+        arrow(x + 0.2, bus_y, x + 0.2, 3.25, color="tab:orange")
         box(x, 4.6, 1.0, 0.5, "softmax\n(dropout)", "#fcbba1")
         arrow(x + 0.5, 3.95, x + 0.5, 4.6)
         out = "<end>" if i == steps - 1 else f"word {i + 1}"
@@ -1263,13 +1269,18 @@ def draw_architecture(model: Captioner, steps: int = 4) -> Any:
         arrow(x + 0.5, 5.1, x + 0.5, 5.35)
         if i:
             arrow(lstm_x[i - 1] + 1.0, 3.6, x, 3.6)
-            # The chosen word becomes the next step's input.
-            arrow(lstm_x[i - 1] + 0.85, 5.4, x + 0.2, 2.6, color="0.6")
-        # The video vector enters every step, as the notebook's design says.
-        arrow(pool_x1, 3.55, x + 0.1, 3.3 + 0.1 * i, color="tab:orange")
+    ax.text(
+        lstm_x[0],
+        1.75,
+        "each step's input: the previous word (the chosen one when captioning,\n"
+        "the true one when training) and the video vector; the softmax\n"
+        "reads the LSTM state and the video vector",
+        fontsize=8,
+        va="top",
+    )
     ax.text(
         8.1,
-        1.4,
+        0.6,
         f"vocabulary: {len(model.vocabulary)} tokens, at most "
         f"{model.vocabulary.max_words} words\ntraining: teacher forcing, per-word cross-entropy"
         "\nevaluation: exact match (0/1), word accuracy, BLEU-4",
