@@ -923,7 +923,7 @@ class Calculator:
             >>> fdmlearn.set_seed(0)
             >>> train = calculator.make_dataset(200, n_operands=2, n_digits=1)
             >>> calc = calculator.build_calculator(2, 1).fit(
-            ...     train, reader_epochs=1, adder_epochs=2, fine_tune_epochs=1)
+            ...     train, reader_epochs=1, adder_epochs=1, fine_tune_epochs=1)
             >>> sorted(calc.timings)
             ['adder', 'fine_tune', 'reader']
         """

@@ -34,9 +34,9 @@ def small_calc() -> tuple[calculator.Calculator, calculator.CalculatorDataset]:
     """A 2x1 calculator trained briefly on 1,500 sequences (3,000 digit images)."""
     fdmlearn.set_seed(0)
     train = calculator.make_dataset(1500, n_operands=2, n_digits=1, split="train", seed=0)
-    calc = calculator.build_calculator(2, 1).fit(
-        train, reader_epochs=2, adder_epochs=4, fine_tune_epochs=1
-    )
+    calc = calculator.build_calculator(2, 1)
+    calc.fit_reader(train, epochs=2).fit_adder(epochs=6, samples=10_000)
+    calc.fine_tune(train, max_sequences=500)
     return calc, calculator.make_dataset(300, n_operands=2, n_digits=1, split="test", seed=1)
 
 
@@ -225,7 +225,8 @@ def test_fit_accepts_a_distribution_strategy() -> None:
     train = calculator.make_dataset(100, 2, 1, split="train", seed=0)
     calc = calculator.build_calculator(2, 1)
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
-    calc.fit(train, reader_epochs=1, adder_epochs=1, fine_tune_epochs=1, strategy=strategy)
+    calc.fit_reader(train, epochs=1, strategy=strategy)
+    calc.fit_adder(epochs=1, samples=500, strategy=strategy)
     assert calc.predict(train.images[:4]).shape == (4,)
 
 
