@@ -75,6 +75,9 @@ TURNS = tuple((a, b) for a in DIRECTIONS for b in DIRECTIONS if a != b)
 class Clips:
     """Videos with one caption each.
 
+    Indexing with an int, a slice or a list of indices gives a smaller `Clips`
+    (e.g. ``clips[:100]``), everything kept aligned.
+
     Attributes:
         videos: float32 array (N, n_frames, size, size, 1), values in [0, 1].
         captions: N captions (strings of words separated by spaces).
