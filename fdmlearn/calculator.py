@@ -644,22 +644,18 @@ class Calculator:
         return _to_chars(operands.sum(axis=1), self.n_sum_digits)
 
     def _use_strategy(self, strategy: Any) -> None:
-        # Variables must be created under the strategy's scope: rebuild the
+        # Variables must be created under the strategy's scope: clone the
         # models there and carry the trained weights over.
         if strategy is None or strategy is self._strategy:
             return
-        reader_weights, adder_weights = self.reader.get_weights(), self.adder.get_weights()
         with strategy.scope():
-            fresh = build_calculator(
-                self.n_operands,
-                self.n_digits,
-                self.cumulative,
-                self.architecture,
-                adder_units=self.adder_units,
-            )
-            fresh.reader.set_weights(reader_weights)
-            fresh.adder.set_weights(adder_weights)
-        self.reader, self.adder, self.model = fresh.reader, fresh.adder, fresh.model
+            reader = keras.models.clone_model(self.reader)
+            adder = keras.models.clone_model(self.adder)
+            reader.set_weights(self.reader.get_weights())
+            adder.set_weights(self.adder.get_weights())
+        self.reader, self.adder = reader, adder
+        with strategy.scope():
+            self.model = self._chain()
         self._strategy = strategy
 
     def _scope(self) -> Any:
@@ -1317,7 +1313,7 @@ def plot_confusion_matrix(calc: Calculator, dataset: CalculatorDataset) -> Any:
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white" if t == r else ("crimson" if t != r else "black"),
+                    color="white" if t == r else "crimson",
                 )
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
