@@ -16,8 +16,11 @@ Run from inside benchmarks/:  ../.venv/bin/python captioning.py  [--quick]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -63,6 +66,7 @@ EXPERIMENTS = {
     },
 }
 N_TEST = 2000
+RECORD = Path(__file__).resolve().parent.parent / "docs" / "results" / "captioning.json"
 BATCH_SIZE = 32
 TRAIN_LIMIT_MINUTES = 15
 
@@ -177,13 +181,25 @@ def main() -> None:
     args = parser.parse_args()
     rec = Recorder("captioning")
     results = {}
+    if args.only and not args.quick and RECORD.exists():
+        # Rerunning some experiments keeps the others' results; each experiment
+        # says when and by which command it was measured.
+        old = json.loads(RECORD.read_text())
+        results = old["results"]["experiments"]
+        for result in results.values():
+            result.setdefault("measured_at", old["date"])
+            result.setdefault("command", old["command"])
     for name in args.only or EXPERIMENTS:
         results[name] = run(name, EXPERIMENTS[name], args.quick)
+        results[name]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        results[name]["command"] = rec.command
+    results = {name: results[name] for name in EXPERIMENTS if name in results}
     out = {
         "experiments": results,
         "tables": tables(results),
         "notes": (
-            "Frames 64x64, 10 per clip. Greedy decoding unless 'beam 3'. The seed notebook "
+            "Frames 64x64, 10 per clip. Greedy decoding unless 'beam 3'. Experiments may come "
+            "from separate runs: each has its own measured_at and command. The seed notebook "
             "answered this exercise with a design only, so it has no numbers to compare with."
         ),
     }
