@@ -48,7 +48,7 @@ def pct(x: float | None) -> str:
     if x is None:
         return "–"
     # Round down, so that 99.998% never shows as 100.00%: "exact" must mean exact.
-    return f"{np.floor(100 * x * 100) / 100:.2f}%"
+    return f"{np.floor(x * 10_000 + 1e-9) / 100:.2f}%"
 
 
 def stage_row(model: str, stage: str, scores: dict, seconds: float) -> dict:
