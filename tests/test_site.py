@@ -129,7 +129,12 @@ def test_every_page_in_chromium(built_site: Path, site_url: str):
             rendered = page.locator(".katex").count()
             if math_sources and rendered < math_sources:
                 problems.append(f"{rel}: {math_sources} math spans but {rendered} rendered")
-            text = page.locator("article").inner_text()
+            # Prose only: code blocks show TeX source on purpose.
+            text = page.evaluate(
+                "() => { const a = document.querySelector('article').cloneNode(true);"
+                " a.querySelectorAll('pre, code, .katex').forEach(e => e.remove());"
+                " return a.textContent; }"
+            )
             if "$$" in text or "\\(" in text or "\\[" in text:
                 problems.append(f"{rel}: raw TeX delimiters left in the text")
             broken = page.evaluate(
