@@ -365,7 +365,7 @@ def test_show_clips():
 
 @pytest.mark.slow
 def test_one_digit_full_training_reaches_target():
-    train = cap.moving_digits(10000, seed=0)
+    train = cap.moving_digits(20000, seed=0)
     test = cap.moving_digits(1000, split="test", seed=1)
     model = cap.build_captioner(train)
     model.fit(train, epochs=12, batch_size=32)  # the benchmark's settings
