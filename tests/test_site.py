@@ -137,6 +137,8 @@ def test_every_page_in_chromium(built_site: Path, site_url: str):
             )
             if "$$" in text or "\\(" in text or "\\[" in text:
                 problems.append(f"{rel}: raw TeX delimiters left in the text")
+            if "```" in text:
+                problems.append(f"{rel}: a code fence was not rendered (unclosed block?)")
             broken = page.evaluate(
                 "() => Array.from(document.images)"
                 ".filter(img => !img.complete || img.naturalWidth === 0)"
