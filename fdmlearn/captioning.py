@@ -865,7 +865,11 @@ class Captioner:
     # -- inference
 
     def _encode(self, videos: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
-        features = tf.convert_to_tensor(self.encoder.predict(videos, batch_size=128, verbose=0))
+        # Direct calls, not `predict`: no new tf.function per batch shape, no retracing warnings.
+        chunks = [
+            self.encoder(videos[i : i + 128], training=False) for i in range(0, len(videos), 128)
+        ]
+        features = tf.concat(chunks, axis=0)
         return features, self.decoder.project(features)
 
     def _zeros(self, n: int) -> tf.Tensor:
