@@ -127,22 +127,25 @@ def overhead(rec: Recorder, common: dict, quick: bool) -> None:
         rec.write(results, name="deep-timing")
 
 
+def ablation_row(label: str, recipe: deep.Recipe, study: deep.DepthStudy, depth: int) -> dict:
+    """One ablation step's numbers at one depth, as stored in the record."""
+    return {
+        "step": label,
+        "recipe": dataclasses.asdict(recipe),
+        "test_accuracy": study.test_accuracy[depth],
+        "train_accuracy": study.train_accuracy[depth],
+        "history": study.history[depth],
+        "seconds": study.seconds[depth],
+    }
+
+
 def depth1_ablation(rec: Recorder, common: dict, quick: bool) -> None:
     """Depth 1 is where the 98.3% target is tight: what do the optimizer steps add there?"""
     steps = [(label, r) for label, r in ablation_recipes() if r.optimizer == "adamw"][:3]
     rows = []
     for label, recipe in steps:
         study = deep.depth_study((1,), recipe, **common)
-        rows.append(
-            {
-                "step": label,
-                "recipe": dataclasses.asdict(recipe),
-                "test_accuracy": study.test_accuracy[1],
-                "train_accuracy": study.train_accuracy[1],
-                "history": study.history[1],
-                "seconds": study.seconds[1],
-            }
-        )
+        rows.append(ablation_row(label, recipe, study, depth=1))
         print(label, round(study.test_accuracy[1], 4), flush=True)
     scale = "quick subset" if quick else "full MNIST"
     table = "\n".join(
@@ -201,16 +204,7 @@ def main() -> None:
             study = studies[recipe.name]
         else:
             study = deep.depth_study((3,), recipe, **common)
-        ablation.append(
-            {
-                "step": label,
-                "recipe": dataclasses.asdict(recipe),
-                "test_accuracy": study.test_accuracy[3],
-                "train_accuracy": study.train_accuracy[3],
-                "history": study.history[3],
-                "seconds": study.seconds[3],
-            }
-        )
+        ablation.append(ablation_row(label, recipe, study, depth=3))
         print(label, round(study.test_accuracy[3], 4), flush=True)
 
     # 3. Overhead: depth_study vs a plain model.fit of the same model, interleaved, best of 2.
