@@ -64,6 +64,10 @@ def _read_mnist(path: str, mtime: float) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _cached_arrays(file: Path) -> dict[str, np.ndarray]:
+    return _read_mnist(str(file.resolve()), file.stat().st_mtime)
+
+
 def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
     """Load MNIST as uint8 arrays, offline.
 
@@ -99,7 +103,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
             f"path={str(file)!r}: no such file; expected an MNIST .npz file "
             "(leave path=None to use the copy shipped with fdmlearn)"
         )
-    arrays = _read_mnist(str(file.resolve()), file.stat().st_mtime)
+    arrays = _cached_arrays(file)
     return (
         (arrays["x_train"].copy(), arrays["y_train"].copy()),
         (arrays["x_test"].copy(), arrays["y_test"].copy()),
@@ -130,8 +134,7 @@ def mnist_split(split: str) -> tuple[np.ndarray, np.ndarray]:
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    file = _bundled_mnist_path()
-    arrays = _read_mnist(str(file.resolve()), file.stat().st_mtime)
+    arrays = _cached_arrays(_bundled_mnist_path())
     return arrays[f"x_{split}"], arrays[f"y_{split}"]
 
 
