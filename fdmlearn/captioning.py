@@ -15,8 +15,9 @@ Recurrent Neural Networks" (NAACL 2015). This module makes it a working model:
 - `build_captioner` builds a `Captioner`: a small strided CNN applied to every
   frame (``keras.layers.TimeDistributed``), frame-position embeddings, then
   either mean pooling (the notebook's design) or soft attention over frames
-  at every decoding step, and an LSTM decoder whose input at every step is the
-  previous word and the video vector.
+  at every decoding step, or (``pooling="digits"``) a digit detector whose maps
+  become one slot per digit and attention over those slots; then an LSTM
+  decoder whose input at every step is the previous word and the video vector.
 - Training uses teacher forcing and per-word cross-entropy. The exact-match
   (0/1) loss the assignment names has zero gradient almost everywhere, so it
   is the *metric* (`exact_match`), not the training loss.
@@ -28,6 +29,11 @@ give the same video vector. `moving_digits(..., order_dependent=True)` makes
 captions such as ``"the digit 7 moves left then up"`` whose time-reversed clip
 (``"... moves down then right"``) is exactly as likely, so mean pooling cannot
 tell them apart while attention over position-tagged frames can.
+
+With two digits, a frame vector that keeps *what* and *where* apart cannot
+say which digit made which motion. ``pooling="digits"`` binds them: a
+detector, first trained alone on frames (`Captioner.pretrain`), gives one map
+per digit class, so the slot of digit 7 holds only digit 7's track.
 """
 
 from __future__ import annotations
@@ -66,6 +72,7 @@ DIGIT_SIZE = 28
 BOUNCING_MOTIONS = ("horizontally", "vertically", "diagonally")
 DIRECTIONS = {"left": (0, -1), "right": (0, 1), "up": (-1, 0), "down": (1, 0)}
 TURNS = tuple((a, b) for a in DIRECTIONS for b in DIRECTIONS if a != b)
+POOLINGS = ("mean", "attention", "digits")
 
 
 # ----------------------------------------------------------------------------- data
@@ -83,6 +90,8 @@ class Clips:
         captions: N captions (strings of words separated by spaces).
         digits: int array (N, n_digits), the digits shown in each clip, or None.
         motions: N motion descriptions (e.g. ``"left then up"``), or None.
+        positions: int array (N, n_digits, n_frames, 2): the (row, column) of
+            each digit's top-left corner in each frame, or None.
 
     Raises:
         ValueError: If `videos` is not rank 5 with one channel, `captions` is
@@ -100,6 +109,7 @@ class Clips:
     captions: list[str]
     digits: np.ndarray | None = None
     motions: list[str] | None = None
+    positions: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.videos = np.asarray(self.videos)
@@ -133,6 +143,7 @@ class Clips:
             [self.captions[i] for i in picked],
             None if self.digits is None else self.digits[picked],
             None if self.motions is None else [self.motions[i] for i in picked],
+            None if self.positions is None else self.positions[picked],
         )
 
 
@@ -277,7 +288,7 @@ def moving_digits(
             (d1, m1), (d2, m2) = sorted(zip(d.tolist(), m, strict=True))
             captions.append(f"digit {d1} moves {m1} and digit {d2} moves {m2}")
     motions = [" , ".join(m) for m in motion_per_digit]
-    return Clips(videos, captions, digits, motions)
+    return Clips(videos, captions, digits, motions, pos.astype(np.int64))
 
 
 # ----------------------------------------------------------------------------- words
@@ -538,6 +549,34 @@ class _FramePositions(keras.layers.Layer):
         return features + self.table[None]
 
 
+class _DigitSlots(keras.layers.Layer):
+    """Turns per-frame digit maps into one token per digit class: a slot per digit.
+
+    Token k holds: how surely digit k is in the clip (its strongest response),
+    how many copies of it there are (its map's mass, averaged over frames),
+    where it is on average (its column and row profiles averaged over the
+    frames), and where it is in every frame (those profiles frame by frame).
+    Reading a motion from a slot is the same job for every digit, so one
+    reader serves all ten.
+    """
+
+    def call(self, maps: Any) -> Any:
+        _, t, rows, cols, k = maps.shape
+        batch = ops.shape(maps)[0]
+        # Sums, not maxima: two copies of one digit give twice the mass, so the
+        # decoder can tell "digit 3 ... and digit 3 ..." from a single 3.
+        profiles = ops.concatenate([ops.sum(maps, axis=2), ops.sum(maps, axis=3)], axis=2)
+        presence = ops.max(maps, axis=(1, 2, 3))[..., None]  # (N, k, 1)
+        count = ops.mean(ops.sum(maps, axis=(2, 3)), axis=1)[..., None]  # (N, k, 1)
+        per_frame = ops.reshape(ops.transpose(profiles, (0, 3, 1, 2)), (batch, k, -1))
+        average = ops.transpose(ops.mean(profiles, axis=1), (0, 2, 1))  # (N, k, cols + rows)
+        return ops.concatenate([presence, count, average, per_frame], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
+        _, t, rows, cols, k = input_shape
+        return (input_shape[0], k, 2 + (t + 1) * (rows + cols))
+
+
 class _CaptionDecoder(keras.layers.Layer):
     """An LSTM that emits one word per step from (previous word, video vector).
 
@@ -567,7 +606,7 @@ class _CaptionDecoder(keras.layers.Layer):
         # A layer after pooling: whether the digit covered a column in *all* frames or in
         # some is a non-linear function of the frame average, which a linear map cannot read.
         self.video = keras.layers.Dense(video_dim, activation="relu", name="video_vector")
-        if pooling == "attention":
+        if pooling != "mean":
             self.att_frames = keras.layers.Dense(attention_dim, use_bias=False, name="att_frames")
             self.att_state = keras.layers.Dense(attention_dim, name="att_state")
             self.att_score = keras.layers.Dense(1, use_bias=False, name="att_score")
@@ -576,10 +615,11 @@ class _CaptionDecoder(keras.layers.Layer):
         features_shape, _ = input_shape
         dim = features_shape[-1]
         self.embed.build((None,))
-        self.video.build((None, dim))
+        # With digit slots the video vector also gets every slot's presence and count.
+        self.video.build((None, dim + 20 if self.pooling == "digits" else dim))
         self.cell.build((None, self.embed.output_dim + self.video.units))
         self.out.build((None, self.hidden + self.video.units))
-        if self.pooling == "attention":
+        if self.pooling != "mean":
             self.att_frames.build((None, None, dim))
             self.att_state.build((None, self.hidden))
             self.att_score.build((None, None, self.att_frames.units))
@@ -594,10 +634,14 @@ class _CaptionDecoder(keras.layers.Layer):
             return ops.mean(features, axis=1), weights
         scores = self.att_score(ops.tanh(projected + self.att_state(h)[:, None, :]))[..., 0]
         weights = ops.softmax(scores, axis=-1)
-        return ops.sum(features * weights[..., None], axis=1), weights
+        attended = ops.sum(features * weights[..., None], axis=1)
+        if self.pooling == "digits":
+            # Which digits are in the clip, and how many of each: every slot's first entries.
+            attended = ops.concatenate([attended, features[..., 0], features[..., 1]], axis=-1)
+        return attended, weights
 
     def project(self, features: Any) -> Any:
-        return self.att_frames(features) if self.pooling == "attention" else features
+        return self.att_frames(features) if self.pooling != "mean" else features
 
     def step(
         self, features: Any, projected: Any, word: Any, h: Any, c: Any, training: bool = False
@@ -626,12 +670,46 @@ class _CaptionDecoder(keras.layers.Layer):
         return ops.stack(logits, axis=1)
 
 
-def _conv(x: Any, filters: int, name: str) -> Any:
+def _conv(x: Any, filters: int, name: str, strides: int = 2) -> Any:
     # Batch normalization makes the small CNN learn digits several times faster.
-    x = keras.layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False, name=name)(x)
+    conv = keras.layers.Conv2D(filters, 3, strides, padding="same", use_bias=False, name=name)
+    x = conv(x)
     # Momentum 0.9: the running statistics settle within tens of steps, not hundreds.
     x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _detection_targets(
+    digits: np.ndarray, positions: np.ndarray, size: int, grid: int, sigma: float = 0.7
+) -> np.ndarray:
+    # One target map per frame: a Gaussian bump (in cells) at each digit's centre, in
+    # that digit's channel. A bump, not a single cell: a centre near a cell border
+    # would otherwise make two almost identical cells get opposite labels.
+    n, n_digits, t, _ = positions.shape
+    centre = (positions + DIGIT_SIZE / 2) * grid / size - 0.5  # (N, D, T, 2) in cells
+    cells = np.arange(grid)
+    gy = np.exp(-((cells - centre[..., 0:1]) ** 2) / (2 * sigma**2))  # (N, D, T, grid)
+    gx = np.exp(-((cells - centre[..., 1:2]) ** 2) / (2 * sigma**2))
+    bumps = (gy[..., :, None] * gx[..., None, :]).astype(np.float32)  # (N, D, T, grid, grid)
+    targets = np.zeros((n, t, grid, grid, 10), dtype=np.float32)
+    for d in range(n_digits):
+        onehot = np.eye(10, dtype=np.float32)[digits[:, d]][:, None, None, None, :]
+        targets = np.maximum(targets, bumps[:, d, ..., None] * onehot)
+    return targets.reshape(n * t, grid, grid, 10)
+
+
+def _digit_detector(size: int) -> keras.Model:
+    # Four convolutions: two strided ones down to an 8x8 grid (for a 64x64 frame), then
+    # two that keep it, so each cell sees a whole digit (46 pixels) around its centre.
+    frame = keras.Input((size, size, 1), name="frame")
+    x = keras.layers.AveragePooling2D(2, name="downsample")(frame) if size >= 48 else frame
+    x = _conv(x, 16, "conv1")
+    x = _conv(x, 32, "conv2")
+    x = _conv(x, 64, "detect1", strides=1)
+    x = _conv(x, 64, "detect2", strides=1)
+    logits = keras.layers.Conv2D(10, 1, name="digit_maps")(x)
+    maps = keras.layers.Activation("sigmoid", name="digit_probabilities")(logits)
+    return keras.Model(frame, maps, name="digit_detector")
 
 
 def _frame_cnn(size: int, feature_dim: int) -> keras.Model:
@@ -671,7 +749,7 @@ class Captioner:
         vocabulary: The words the model can say.
         n_frames: Frames per clip.
         size: Frame height and width.
-        pooling: ``"mean"`` or ``"attention"``.
+        pooling: ``"mean"``, ``"attention"`` or ``"digits"``.
         feature_dim: Length of a frame vector (64 for *what*, the rest for *where*).
         embed_dim: Length of a word embedding.
         hidden: LSTM units.
@@ -712,12 +790,18 @@ class Captioner:
         cfg = self.config
         videos = keras.Input((cfg["n_frames"], cfg["size"], cfg["size"], 1), name="videos")
         words = keras.Input((self.vocabulary.max_words + 1,), dtype="int32", name="words")
-        features = keras.layers.TimeDistributed(
-            _frame_cnn(cfg["size"], cfg["feature_dim"]), name="cnn_per_frame"
-        )(videos)
-        features = _FramePositions(cfg["n_frames"], cfg["feature_dim"], name="frame_positions")(
-            features
-        )
+        if cfg["pooling"] == "digits":
+            self.frame_cnn = _digit_detector(cfg["size"])
+            features = keras.layers.TimeDistributed(self.frame_cnn, name="detector_per_frame")(
+                videos
+            )
+            features = _DigitSlots(name="digit_slots")(features)
+        else:
+            self.frame_cnn = _frame_cnn(cfg["size"], cfg["feature_dim"])
+            features = keras.layers.TimeDistributed(self.frame_cnn, name="cnn_per_frame")(videos)
+            features = _FramePositions(cfg["n_frames"], cfg["feature_dim"], name="frame_positions")(
+                features
+            )
         features = keras.layers.Dropout(cfg["dropout"], name="frame_dropout")(features)
         self.decoder = _CaptionDecoder(
             len(self.vocabulary),
@@ -743,10 +827,12 @@ class Captioner:
 
     # -- checks
 
-    def _check_videos(self, videos: Any) -> np.ndarray:
+    def _check_videos(self, videos: Any, any_length: bool = False) -> np.ndarray:
         videos = np.asarray(videos)
         cfg = self.config
         expected = (cfg["n_frames"], cfg["size"], cfg["size"], 1)
+        if any_length and videos.ndim == 5:
+            expected = (videos.shape[1], *expected[1:])
         if videos.ndim != 5 or videos.shape[1:] != expected:
             raise ValueError(
                 f"videos must have shape (N, {', '.join(map(str, expected))}) for this model, "
@@ -768,6 +854,82 @@ class Captioner:
 
     # -- training
 
+    def pretrain(
+        self,
+        clips: Clips,
+        epochs: int = 2,
+        batch_size: int = 64,
+        learning_rate: float = 3e-3,
+        verbose: int = 0,
+    ) -> dict[str, list[float]]:
+        """Train the digit detector alone, on single frames, before captioning.
+
+        Only for ``pooling="digits"``. Every frame of `clips` becomes one
+        example whose target is a map per digit class with a bump where that
+        digit's centre is (known from `clips.digits` and `clips.positions`).
+        This is the bottom-up stage of Anderson et al. (2018), whose caption
+        model attends over the objects that a separately trained detector
+        found; Venugopalan et al. likewise took a CNN already trained on images.
+        `fit` then trains the decoder on the captions, with the detector kept
+        as it is (``freeze_cnn=True``) or trained along.
+
+        Args:
+            clips: Clips with `digits` and `positions` (as `moving_digits`
+                makes them); any number of frames, the model's frame size.
+            epochs: Passes over all the frames.
+            batch_size: Frames per gradient step.
+            learning_rate: Adam's step size.
+            verbose: Keras verbosity.
+
+        Returns:
+            The detector's loss history, ``{"loss": [...]}``.
+
+        Raises:
+            TypeError: If `clips` is not a `Clips`.
+            ValueError: If the model does not use ``pooling="digits"``, the
+                clips lack digits or positions, or an argument is out of range.
+
+        Examples:
+            >>> from fdmlearn import captioning
+            >>> clips = captioning.moving_digits(8, n_digits=2, n_frames=3, size=32)
+            >>> model = captioning.build_captioner(clips, pooling="digits")
+            >>> history = model.pretrain(clips, epochs=1)
+            >>> len(history["loss"])
+            1
+        """
+        clips = self._check_clips(clips)
+        if self.config["pooling"] != "digits":
+            raise ValueError(
+                f"pretrain needs a model built with pooling='digits', this one has "
+                f"pooling={self.config['pooling']!r}"
+            )
+        videos = self._check_videos(clips.videos, any_length=True)
+        if clips.digits is None or clips.positions is None:
+            raise ValueError(
+                "clips must have digits and positions (as moving_digits makes them) to pretrain"
+            )
+        for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+        frames = videos.reshape(-1, *videos.shape[2:])
+        detector = self.frame_cnn
+        logits = detector.get_layer("digit_maps").output
+        trainer = keras.Model(detector.input, logits, name="digit_detector_logits")
+        targets = _detection_targets(
+            clips.digits, clips.positions, videos.shape[2], logits.shape[1]
+        )
+        trainer.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        )
+        t0 = time.perf_counter()
+        hist = trainer.fit(frames, targets, epochs=epochs, batch_size=batch_size, verbose=verbose)
+        self.train_seconds += time.perf_counter() - t0
+        self.history.setdefault("pretrain_loss", []).extend(float(v) for v in hist.history["loss"])
+        return {"loss": [float(v) for v in hist.history["loss"]]}
+
     def fit(
         self,
         clips: Clips,
@@ -778,6 +940,7 @@ class Captioner:
         validation: Clips | None = None,
         strategy: tf.distribute.Strategy | None = None,
         verbose: int = 0,
+        freeze_cnn: bool = False,
     ) -> dict[str, list[float]]:
         """Train with teacher forcing and per-word cross-entropy.
 
@@ -799,6 +962,10 @@ class Captioner:
                 model is moved into its scope, keeping its weights.
             verbose: Keras verbosity (0 silent, 1 progress bar, 2 one line
                 per epoch).
+            freeze_cnn: Keep the frame CNN (the digit detector with
+                ``pooling="digits"``) as it is and train the rest only. No
+                gradient then flows through the CNN, so an epoch takes a
+                fraction of the time; useful after `pretrain`.
 
         Returns:
             The loss history, ``{"loss": [...], "val_loss": [...]}``,
@@ -834,8 +1001,10 @@ class Captioner:
             with strategy.scope():
                 self._build()
                 self.keras_model.set_weights(weights)
+                self.frame_cnn.trainable = not freeze_cnn
                 self._compile(rate)
         else:
+            self.frame_cnn.trainable = not freeze_cnn
             self._compile(rate)
 
         t0 = time.perf_counter()
@@ -954,14 +1123,16 @@ class Captioner:
         return captions
 
     def attention(self, videos: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Greedy captions and the weight each word gave to each frame.
+        """Greedy captions and the weight each word gave to each frame (or digit slot).
 
         Args:
             videos: float32 array (N, n_frames, size, size, 1) in [0, 1].
 
         Returns:
             `(captions, weights)`: weights has shape (N, steps, n_frames);
-            with mean pooling every weight is 1 / n_frames.
+            with mean pooling every weight is 1 / n_frames. With
+            ``pooling="digits"`` the last axis is the 10 digit slots instead:
+            which digit each word was about.
         """
         videos = self._check_videos(videos)
         ids, weights = self._greedy(videos)
@@ -1024,10 +1195,14 @@ def build_captioner(
 
     Args:
         clips: Training clips (their shapes and words define the model).
-        pooling: ``"mean"`` (one video vector, the notebook's design) or
-            ``"attention"`` (a new weighted average of the frames per word).
+        pooling: ``"mean"`` (one video vector, the notebook's design),
+            ``"attention"`` (a new weighted average of the frames per word)
+            or ``"digits"`` (a digit detector, one slot per digit class
+            holding where that digit is in every frame, and attention over
+            the slots; call `Captioner.pretrain` before `Captioner.fit`).
         feature_dim: Length of a frame vector, > 64: 64 values say what
-            digit is seen, the others where it is.
+            digit is seen, the others where it is. With ``"digits"``, the
+            size of the video vector.
         embed_dim: Length of a word embedding.
         hidden: LSTM units.
         attention_dim: Units of the attention scorer.
@@ -1053,8 +1228,8 @@ def build_captioner(
         True
     """
     clips = Captioner._check_clips(clips)
-    if pooling not in ("mean", "attention"):
-        raise ValueError(f"pooling must be 'mean' or 'attention', got {pooling!r}")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be 'mean', 'attention' or 'digits', got {pooling!r}")
     if isinstance(feature_dim, bool) or not isinstance(feature_dim, int) or feature_dim <= 64:
         raise ValueError(f"feature_dim must be an integer > 64, got {feature_dim!r}")
     for name, value in (
@@ -1213,16 +1388,18 @@ def draw_architecture(model: Captioner, steps: int = 4) -> Any:
     if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= 6:
         raise ValueError(f"steps must be an integer from 2 to 6, got {steps!r}")
     cfg = model.config
-    attention = cfg["pooling"] == "attention"
+    pooling = cfg["pooling"]
     fig = Figure(figsize=(11, 6.2))
     ax = fig.add_subplot()
     ax.set_xlim(0, 11)
     ax.set_ylim(0, 6.2)
     ax.axis("off")
     ax.set_title(
-        "Soft-attention video caption model"
-        if attention
-        else "Mean-pool video caption model (Venugopalan et al., 2015)"
+        {
+            "mean": "Mean-pool video caption model (Venugopalan et al., 2015)",
+            "attention": "Soft-attention video caption model",
+            "digits": "Digit-slot attention caption model (after Anderson et al., 2018)",
+        }[pooling]
     )
 
     def box(x: float, y: float, w: float, h: float, text: str, color: str) -> None:
@@ -1241,18 +1418,24 @@ def draw_architecture(model: Captioner, steps: int = 4) -> Any:
     for i, x in enumerate(frame_x):
         label = f"frame {i + 1}" if i < n_show - 1 else f"frame {cfg['n_frames']}"
         box(x, 0.2, 0.9, 0.6, f"{label}\n{cfg['size']}x{cfg['size']}x1", "#dfe7f3")
-        box(x, 1.2, 0.9, 0.7, "CNN\n(shared)", "#c6dbef")
-        box(x, 2.3, 0.9, 0.5, f"vector\n{cfg['feature_dim']}", "#9ecae1")
+        if pooling == "digits":
+            box(x, 1.2, 0.9, 0.7, "digit\ndetector\n(shared)", "#c6dbef")
+            box(x, 2.3, 0.9, 0.5, "10 digit\nmaps", "#9ecae1")
+        else:
+            box(x, 1.2, 0.9, 0.7, "CNN\n(shared)", "#c6dbef")
+            box(x, 2.3, 0.9, 0.5, f"vector\n{cfg['feature_dim']}", "#9ecae1")
         arrow(x + 0.45, 0.8, x + 0.45, 1.2)
         arrow(x + 0.45, 1.9, x + 0.45, 2.3)
     if cfg["n_frames"] > n_show:
         ax.text(frame_x[-1] - 0.13, 0.5, "…", ha="center", va="center", fontsize=12)
     pool_x0, pool_x1 = frame_x[0], frame_x[-1] + 0.9
-    pool_label = (
-        "soft attention over frames (+ positions):\nnew weights for every word, then video layer"
-        if attention
-        else "mean pooling over frames:\none average, then video layer"
-    )
+    pool_label = {
+        "mean": "mean pooling over frames:\none average, then video layer",
+        "attention": "soft attention over frames (+ positions):\n"
+        "new weights for every word, then video layer",
+        "digits": "one slot per digit (its track in every frame);\n"
+        "soft attention over slots for every word",
+    }[pooling]
     box(pool_x0, 3.25, pool_x1 - pool_x0, 0.6, pool_label, "#fdd49e")
     for x in frame_x:
         arrow(x + 0.45, 2.8, x + 0.45, 3.25)

@@ -152,6 +152,29 @@ def test_clips_slicing_keeps_everything_aligned():
     assert part.captions == [clips.captions[4], clips.captions[1]]
     np.testing.assert_array_equal(part.videos[0], clips.videos[4])
     assert part.digits.tolist() == clips.digits[[4, 1]].tolist()
+    np.testing.assert_array_equal(part.positions, clips.positions[[4, 1]])
+
+
+@pytest.mark.parametrize("order_dependent", [False, True])
+def test_positions_say_where_each_digit_is(order_dependent):
+    clips = cap.moving_digits(20, n_frames=6, size=48, seed=6, order_dependent=order_dependent)
+    assert clips.positions.shape == (20, 1, 6, 2)
+    assert clips.positions.min() >= 0 and clips.positions.max() <= 48 - 28
+    for video, pos in zip(clips.videos, clips.positions[:, 0], strict=True):
+        for frame, (y, x) in zip(video[..., 0], pos, strict=True):
+            # All the ink lies in the 28x28 square at the digit's position.
+            assert frame[y : y + 28, x : x + 28].sum() == pytest.approx(frame.sum())
+
+
+def test_two_digit_positions_hold_both_digits():
+    clips = cap.moving_digits(10, n_digits=2, n_frames=4, size=64, seed=2)
+    assert clips.positions.shape == (10, 2, 4, 2)
+    for video, pos in zip(clips.videos, clips.positions, strict=True):
+        for t, frame in enumerate(video[..., 0]):
+            covered = np.zeros_like(frame, dtype=bool)
+            for y, x in pos[:, t]:
+                covered[y : y + 28, x : x + 28] = True
+            assert frame[~covered].sum() == 0
 
 
 # ----------------------------------------------------------------------------- words
@@ -334,17 +357,99 @@ def test_model_rejects_bad_input():
         cap.build_captioner(clips, feature_dim=64)
 
 
+# ----------------------------------------------------------------------------- digit slots
+
+
+def test_detection_targets_peak_at_each_digit_centre():
+    digits = np.array([[3, 7]])
+    positions = np.array([[[[0, 36]], [[20, 4]]]])  # (1 clip, 2 digits, 1 frame, 2)
+    targets = cap._detection_targets(digits, positions, size=64, grid=8)
+    assert targets.shape == (1, 8, 8, 10)
+    # Centres (14, 50) and (34, 18) pixels lie in cells (1, 6) and (4, 2).
+    assert np.unravel_index(targets[0, :, :, 3].argmax(), (8, 8)) == (1, 6)
+    assert np.unravel_index(targets[0, :, :, 7].argmax(), (8, 8)) == (4, 2)
+    others = np.delete(targets, [3, 7], axis=-1)
+    assert others.max() == 0 and targets.max() <= 1
+
+
+def test_digit_slots_count_two_copies_of_a_digit():
+    maps = np.zeros((2, 3, 8, 8, 10), "float32")
+    maps[:, :, 2, 2, 5] = 1.0  # a 5 standing still in both clips
+    maps[1, :, 6, 1:4, 5] = [1.0, 0.0, 0.0]  # a second 5 in clip 1 only
+    maps[1, 1, 6, 1:4, 5] = [0.0, 1.0, 0.0]  # ...moving right
+    maps[1, 2, 6, 1:4, 5] = [0.0, 0.0, 1.0]
+    slots = np.asarray(cap._DigitSlots()(maps))
+    assert slots.shape == (2, 10, 2 + 4 * 16)
+    np.testing.assert_allclose(slots[:, 5, :2], [[1, 1], [1, 2]])  # presence, count
+    assert slots[:, [0, 1, 2, 3, 4, 6, 7, 8, 9]].max() == 0
+    # The averaged column profile of clip 1 shows a still digit and one spread over 3 columns.
+    np.testing.assert_allclose(slots[1, 5, 2:10], [0, 1 / 3, 1 + 1 / 3, 1 / 3, 0, 0, 0, 0])
+
+
+@pytest.fixture(scope="module")
+def two_digit_clips():
+    return cap.moving_digits(16, n_digits=2, n_frames=4, size=32, seed=12)
+
+
+def test_pretraining_teaches_the_detector(two_digit_clips):
+    clips = two_digit_clips
+    model = cap.build_captioner(clips, pooling="digits", hidden=16, embed_dim=8, seed=0)
+    decoder = [w.copy() for w in model.decoder.get_weights()]
+    history = model.pretrain(clips, epochs=6, batch_size=16)
+    assert history["loss"][-1] < history["loss"][0] / 2
+    assert model.history["pretrain_loss"] == history["loss"]
+    maps = np.asarray(model.frame_cnn(clips.videos[:, 0], training=False))
+    assert maps.shape == (16, 8, 8, 10)
+    assert 0 <= maps.min() and maps.max() <= 1
+    # Only the detector learns here; the decoder waits for the captions.
+    for w0, w1 in zip(decoder, model.decoder.get_weights(), strict=True):
+        np.testing.assert_array_equal(w0, w1)
+
+
+def test_digit_slot_model_captions_saves_and_loads(two_digit_clips, tmp_path):
+    clips = two_digit_clips
+    model = cap.build_captioner(clips, pooling="digits", hidden=16, embed_dim=8, seed=0)
+    detector = [w.copy() for w in model.frame_cnn.get_weights()]
+    model.fit(clips, epochs=1, batch_size=8, freeze_cnn=True)
+    for w0, w1 in zip(detector, model.frame_cnn.get_weights(), strict=True):
+        np.testing.assert_array_equal(w0, w1)  # frozen: not even batch-norm statistics move
+    captions, weights = model.attention(clips.videos[:3])
+    assert weights.shape[0] == 3 and weights.shape[2] == 10
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
+    model.save(tmp_path / "slots")
+    loaded = cap.load_captioner(tmp_path / "slots.npz")
+    assert loaded.caption(clips.videos) == model.caption(clips.videos)
+
+
+def test_pretrain_rejects_bad_input(two_digit_clips):
+    clips = two_digit_clips
+    mean = cap.build_captioner(clips, feature_dim=72, hidden=8, embed_dim=4)
+    with pytest.raises(ValueError, match="pooling='digits'"):
+        mean.pretrain(clips)
+    model = cap.build_captioner(clips, pooling="digits", hidden=8, embed_dim=4)
+    bare = cap.Clips(clips.videos, clips.captions)
+    with pytest.raises(ValueError, match="digits and positions"):
+        model.pretrain(bare)
+    with pytest.raises(ValueError, match=r"got \(16, 4, 40, 40, 1\)"):
+        model.pretrain(cap.moving_digits(16, n_digits=2, n_frames=4, size=40))
+    with pytest.raises(ValueError, match="epochs"):
+        model.pretrain(clips, epochs=0)
+    with pytest.raises(TypeError, match="Clips"):
+        model.pretrain(clips.videos)
+
+
 # ----------------------------------------------------------------------------- figures
 
 
-@pytest.mark.parametrize("pooling", ["mean", "attention"])
+@pytest.mark.parametrize("pooling", ["mean", "attention", "digits"])
 def test_draw_architecture(pooling):
     clips = cap.moving_digits(2, n_frames=3, size=32)
     model = cap.build_captioner(clips, pooling=pooling, feature_dim=72, hidden=8, embed_dim=4)
     fig = cap.draw_architecture(model, steps=3)
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
-    assert ("attention" in texts) == (pooling == "attention")
-    assert "mean pooling" in texts or pooling == "attention"
+    assert ("attention over frames" in texts) == (pooling == "attention")
+    assert ("mean pooling" in texts) == (pooling == "mean")
+    assert ("digit\ndetector" in texts) == (pooling == "digits")
     assert "<end>" in texts and "<start>" in texts
     with pytest.raises(TypeError, match="Captioner"):
         cap.draw_architecture("model")
@@ -370,4 +475,15 @@ def test_one_digit_full_training_reaches_target():
     model = cap.build_captioner(train)
     model.fit(train, epochs=12, batch_size=32)  # the benchmark's settings
     assert model.evaluate(test)["exact_match"] >= 0.97
+    assert model.train_seconds < 15 * 60
+
+
+@pytest.mark.slow
+def test_two_digit_slot_model_reaches_target():
+    train = cap.moving_digits(20000, n_digits=2, seed=0)
+    test = cap.moving_digits(1000, n_digits=2, split="test", seed=1)
+    model = cap.build_captioner(train, pooling="digits")
+    model.pretrain(train, epochs=2)  # the benchmark's settings
+    model.fit(train, epochs=10, batch_size=32)
+    assert model.evaluate(test)["exact_match"] >= 0.90
     assert model.train_seconds < 15 * 60
