@@ -738,6 +738,14 @@ def _frame_cnn(size: int, feature_dim: int) -> keras.Model:
     return keras.Model(frame, vector, name="frame_cnn")
 
 
+def _check_training_args(epochs: Any, batch_size: Any, learning_rate: Any) -> None:
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+
+
 class Captioner:
     """A video caption model: frame CNN, mean pooling or attention, LSTM decoder.
 
@@ -908,11 +916,7 @@ class Captioner:
             raise ValueError(
                 "clips must have digits and positions (as moving_digits makes them) to pretrain"
             )
-        for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+        _check_training_args(epochs, batch_size, learning_rate)
         frames = videos.reshape(-1, *videos.shape[2:])
         detector = self.frame_cnn
         logits = detector.get_layer("digit_maps").output
@@ -927,8 +931,9 @@ class Captioner:
         t0 = time.perf_counter()
         hist = trainer.fit(frames, targets, epochs=epochs, batch_size=batch_size, verbose=verbose)
         self.train_seconds += time.perf_counter() - t0
-        self.history.setdefault("pretrain_loss", []).extend(float(v) for v in hist.history["loss"])
-        return {"loss": [float(v) for v in hist.history["loss"]]}
+        losses = [float(v) for v in hist.history["loss"]]
+        self.history.setdefault("pretrain_loss", []).extend(losses)
+        return {"loss": losses}
 
     def fit(
         self,
@@ -978,11 +983,7 @@ class Captioner:
         """
         clips = self._check_clips(clips)
         videos = self._check_videos(clips.videos)
-        for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+        _check_training_args(epochs, batch_size, learning_rate)
         if schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
         val_data = None
