@@ -373,11 +373,12 @@ class Vocabulary:
         return [self._ids.get(w, self.unk_id) for w in _words(caption)[: self.max_words]]
 
     def decode(self, ids: Iterable[int]) -> str:
-        """The caption of a sequence of ids, stopping at ``<end>``, skipping pad and start."""
-        out = []
+        """The caption of a sequence of ids, stopping at ``<end>`` or after
+        `max_words` words, skipping pad and start."""
+        out: list[str] = []
         for i in ids:
             i = int(i)
-            if i == self.end_id:
+            if i == self.end_id or len(out) == self.max_words:
                 break
             if i in (self.pad_id, self.start_id):
                 continue
@@ -583,7 +584,9 @@ class _CaptionDecoder(keras.layers.Layer):
     With mean pooling the video vector is the frame average, the same at
     every step. With attention it is a weighted average of the frames whose
     weights are recomputed at every step from the LSTM's previous state
-    (additive attention, Bahdanau et al., 2015).
+    (additive attention, Bahdanau et al., 2015). With digit slots it is a
+    weighted average of the slots, each of which has a learned key of its
+    own, plus every slot's presence and count.
     """
 
     def __init__(
@@ -623,6 +626,15 @@ class _CaptionDecoder(keras.layers.Layer):
             self.att_frames.build((None, None, dim))
             self.att_state.build((None, self.hidden))
             self.att_score.build((None, None, self.att_frames.units))
+        if self.pooling == "digits":
+            # A slot's content says where its digit is, not which digit it is. Without a
+            # key of its own, attention could not pick "the slot of the 3" after writing
+            # "digit 3": which digit made which motion would have to be guessed.
+            self.slot_keys = self.add_weight(
+                shape=(features_shape[1], self.att_frames.units),
+                initializer="random_normal",
+                name="slot_keys",
+            )
 
     def context(self, features: Any, projected: Any, h: Any) -> tuple[Any, Any]:
         """The video vector for this step, and the weights given to the frames."""
@@ -641,7 +653,11 @@ class _CaptionDecoder(keras.layers.Layer):
         return attended, weights
 
     def project(self, features: Any) -> Any:
-        return self.att_frames(features) if self.pooling != "mean" else features
+        """The attention keys of the frames (or slots): computed once per clip."""
+        if self.pooling == "mean":
+            return features
+        keys = self.att_frames(features)
+        return keys + self.slot_keys[None] if self.pooling == "digits" else keys
 
     def step(
         self, features: Any, projected: Any, word: Any, h: Any, c: Any, training: bool = False
@@ -738,6 +754,12 @@ def _frame_cnn(size: int, feature_dim: int) -> keras.Model:
     return keras.Model(frame, vector, name="frame_cnn")
 
 
+def _in_chunks(model: keras.Model, videos: np.ndarray, chunk: int = 128) -> np.ndarray:
+    # Direct calls, not `predict`: no new tf.function per batch shape, no retracing warnings.
+    out = [model(videos[i : i + chunk], training=False) for i in range(0, len(videos), chunk)]
+    return np.concatenate([np.asarray(o) for o in out])
+
+
 def _check_training_args(epochs: Any, batch_size: Any, learning_rate: Any) -> None:
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -800,17 +822,20 @@ class Captioner:
         words = keras.Input((self.vocabulary.max_words + 1,), dtype="int32", name="words")
         if cfg["pooling"] == "digits":
             self.frame_cnn = _digit_detector(cfg["size"])
-            features = keras.layers.TimeDistributed(self.frame_cnn, name="detector_per_frame")(
+            cnn_out = keras.layers.TimeDistributed(self.frame_cnn, name="detector_per_frame")(
                 videos
             )
-            features = _DigitSlots(name="digit_slots")(features)
+            cnn_out = _DigitSlots(name="digit_slots")(cnn_out)
+            after_cnn: list[keras.layers.Layer] = []
         else:
             self.frame_cnn = _frame_cnn(cfg["size"], cfg["feature_dim"])
-            features = keras.layers.TimeDistributed(self.frame_cnn, name="cnn_per_frame")(videos)
-            features = _FramePositions(cfg["n_frames"], cfg["feature_dim"], name="frame_positions")(
-                features
-            )
-        features = keras.layers.Dropout(cfg["dropout"], name="frame_dropout")(features)
+            cnn_out = keras.layers.TimeDistributed(self.frame_cnn, name="cnn_per_frame")(videos)
+            after_cnn = [
+                _FramePositions(cfg["n_frames"], cfg["feature_dim"], name="frame_positions")
+            ]
+        # Everything after the CNN, as a list of layers, so that a second model (`_head`)
+        # can share them: it trains on CNN outputs computed once when the CNN is frozen.
+        after_cnn.append(keras.layers.Dropout(cfg["dropout"], name="frame_dropout"))
         self.decoder = _CaptionDecoder(
             len(self.vocabulary),
             cfg["pooling"],
@@ -821,9 +846,20 @@ class Captioner:
             cfg["feature_dim"],
             name=f"lstm_decoder_{cfg['pooling']}",
         )
-        logits = self.decoder((features, words))
+
+        def head(features: Any, words: Any) -> tuple[Any, Any]:
+            for layer in after_cnn:
+                features = layer(features)
+            return features, self.decoder((features, words))
+
+        features, logits = head(cnn_out, words)
         self.keras_model = keras.Model([videos, words], logits, name="captioner")
         self.encoder = keras.Model(videos, features, name="video_encoder")
+        self._cnn_part = keras.Model(videos, cnn_out, name="cnn_part")
+        cnn_features = keras.Input(cnn_out.shape[1:], name="cnn_features")
+        self._head = keras.Model(
+            [cnn_features, words], head(cnn_features, words)[1], name="captioner_head"
+        )
         decoder = self.decoder
 
         @tf.function(reduce_retracing=True)
@@ -968,8 +1004,9 @@ class Captioner:
             verbose: Keras verbosity (0 silent, 1 progress bar, 2 one line
                 per epoch).
             freeze_cnn: Keep the frame CNN (the digit detector with
-                ``pooling="digits"``) as it is and train the rest only. No
-                gradient then flows through the CNN, so an epoch takes a
+                ``pooling="digits"``) as it is and train the rest only. The
+                CNN's outputs are then computed once, before the first epoch,
+                and the epochs train only the layers after it, which takes a
                 fraction of the time; useful after `pretrain`.
 
         Returns:
@@ -986,12 +1023,12 @@ class Captioner:
         _check_training_args(epochs, batch_size, learning_rate)
         if schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
+        inputs, targets = self.vocabulary.teacher_forcing(clips.captions)
         val_data = None
         if validation is not None:
             validation = self._check_clips(validation, "validation")
             val_in, val_out = self.vocabulary.teacher_forcing(validation.captions)
             val_data = ([self._check_videos(validation.videos), val_in], val_out)
-        inputs, targets = self.vocabulary.teacher_forcing(clips.captions)
 
         steps = epochs * math.ceil(len(videos) / batch_size)
         rate: Any = learning_rate
@@ -1002,14 +1039,23 @@ class Captioner:
             with strategy.scope():
                 self._build()
                 self.keras_model.set_weights(weights)
-                self.frame_cnn.trainable = not freeze_cnn
-                self._compile(rate)
-        else:
-            self.frame_cnn.trainable = not freeze_cnn
-            self._compile(rate)
-
+        self.frame_cnn.trainable = not freeze_cnn
+        trainer = self.keras_model
         t0 = time.perf_counter()
-        hist = self.keras_model.fit(
+        if freeze_cnn:
+            # A frozen CNN gives the same output in every epoch: compute it once and
+            # train only what comes after it. Epochs then cost a fraction of the time.
+            trainer = self._head
+            videos = _in_chunks(self._cnn_part, videos)
+            if val_data is not None:
+                val_data = ([_in_chunks(self._cnn_part, val_data[0][0]), val_in], val_out)
+        if strategy is not None:
+            with strategy.scope():
+                self._compile(trainer, rate)
+        else:
+            self._compile(trainer, rate)
+
+        hist = trainer.fit(
             [videos, inputs],
             targets,
             epochs=epochs,
@@ -1023,8 +1069,8 @@ class Captioner:
             self.history.setdefault(key, []).extend(float(v) for v in values)
         return self.history
 
-    def _compile(self, learning_rate: Any) -> None:
-        self.keras_model.compile(
+    def _compile(self, model: keras.Model, learning_rate: Any) -> None:
+        model.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
             loss=keras.losses.SparseCategoricalCrossentropy(
                 from_logits=True, ignore_class=self.vocabulary.pad_id
@@ -1035,11 +1081,7 @@ class Captioner:
     # -- inference
 
     def _encode(self, videos: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
-        # Direct calls, not `predict`: no new tf.function per batch shape, no retracing warnings.
-        chunks = [
-            self.encoder(videos[i : i + 128], training=False) for i in range(0, len(videos), 128)
-        ]
-        features = tf.concat(chunks, axis=0)
+        features = tf.constant(_in_chunks(self.encoder, videos))
         return features, self.decoder.project(features)
 
     def _zeros(self, n: int) -> tf.Tensor:
@@ -1075,9 +1117,12 @@ class Captioner:
         scores[:, 0] = 0.0
         seqs = np.zeros((n, width, 0), dtype=np.int32)
         finished = np.zeros((n, width), dtype=bool)
-        for _ in range(self.vocabulary.max_words + 1):
+        for step in range(self.vocabulary.max_words + 1):
             logp, h, c, _ = self._step(features, projected, tf.constant(word), h, c)
             logp = logp.numpy().reshape(n, width, v).astype(np.float64)
+            if step == self.vocabulary.max_words:
+                # The longest caption must end here: rank the beams by their ending.
+                logp[..., np.arange(v) != end] = -np.inf
             # A finished caption stays as it is: it can only be followed by free padding.
             logp[finished] = -np.inf
             logp[finished, pad] = 0.0

@@ -193,6 +193,8 @@ def test_vocabulary_handles_unknown_and_long_captions():
     vocab = cap.Vocabulary(["a", "b"], max_words=3)
     assert vocab.decode(vocab.encode("a zebra b")) == "a <unk> b"
     assert vocab.encode("a b a b a") == [4, 5, 4]
+    # A decoder that never says <end> still gives at most max_words words.
+    assert vocab.decode([4, 5, 4, 5, 4]) == "a b a"
     inputs, targets = vocab.teacher_forcing(["a b a b a", "b"])
     assert inputs.tolist() == [[1, 4, 5, 4], [1, 5, 0, 0]]
     assert targets.tolist() == [[4, 5, 4, 2], [5, 2, 0, 0]]
@@ -419,6 +421,30 @@ def test_digit_slot_model_captions_saves_and_loads(two_digit_clips, tmp_path):
     model.save(tmp_path / "slots")
     loaded = cap.load_captioner(tmp_path / "slots.npz")
     assert loaded.caption(clips.videos) == model.caption(clips.videos)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "digits"])
+def test_frozen_fit_trains_only_the_layers_after_the_cnn(two_digit_clips, pooling):
+    clips = two_digit_clips
+    model = cap.build_captioner(
+        clips, pooling=pooling, feature_dim=72, hidden=16, embed_dim=8, seed=0
+    )
+    cnn = [w.copy() for w in model.frame_cnn.get_weights()]
+    decoder = [w.copy() for w in model.decoder.get_weights()]
+    history = model.fit(clips, epochs=3, batch_size=8, freeze_cnn=True)
+    assert history["loss"][-1] < history["loss"][0]
+    for w0, w1 in zip(cnn, model.frame_cnn.get_weights(), strict=True):
+        np.testing.assert_array_equal(w0, w1)
+    assert not any(
+        np.array_equal(w0, w1) for w0, w1 in zip(decoder, model.decoder.get_weights(), strict=True)
+    )
+    # The frozen epochs trained a second model on CNN outputs computed once; it shares
+    # its weights with the full model, which must now compute the same logits.
+    inputs, _ = model.vocabulary.teacher_forcing(clips.captions)
+    full = model.keras_model([clips.videos, inputs], training=False)
+    features = np.asarray(model._cnn_part(clips.videos, training=False))
+    head = model._head([features, inputs], training=False)
+    np.testing.assert_allclose(np.asarray(full), np.asarray(head), rtol=1e-5, atol=1e-5)
 
 
 def test_pretrain_rejects_bad_input(two_digit_clips):
