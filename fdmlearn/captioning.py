@@ -16,7 +16,8 @@ Recurrent Neural Networks" (NAACL 2015). This module makes it a working model:
   frame (``keras.layers.TimeDistributed``), frame-position embeddings, then
   either mean pooling (the notebook's design) or soft attention over frames
   at every decoding step, or (``pooling="digits"``) a digit detector whose maps
-  become one slot per digit and attention over those slots; then an LSTM
+  become one slot per digit and attention over those slots (each slot with
+  a learned key, so the decoder can ask for a digit by name); then an LSTM
   decoder whose input at every step is the previous word and the video vector.
 - Training uses teacher forcing and per-word cross-entropy. The exact-match
   (0/1) loss the assignment names has zero gradient almost everywhere, so it
@@ -1479,7 +1480,7 @@ def draw_architecture(model: Captioner, steps: int = 4) -> Any:
         "mean": "mean pooling over frames:\none average, then video layer",
         "attention": "soft attention over frames (+ positions):\n"
         "new weights for every word, then video layer",
-        "digits": "one slot per digit (its track in every frame);\n"
+        "digits": "one slot per digit: its track, its key;\n"
         "soft attention over slots for every word",
     }[pooling]
     box(pool_x0, 3.25, pool_x1 - pool_x0, 0.6, pool_label, "#fdd49e")
