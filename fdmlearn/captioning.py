@@ -40,6 +40,7 @@ per digit class, so the slot of digit 7 holds only digit 7's track.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import math
 import os
@@ -1025,11 +1026,10 @@ class Captioner:
         if schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
         inputs, targets = self.vocabulary.teacher_forcing(clips.captions)
-        val_data = None
         if validation is not None:
             validation = self._check_clips(validation, "validation")
+            val_videos = self._check_videos(validation.videos)
             val_in, val_out = self.vocabulary.teacher_forcing(validation.captions)
-            val_data = ([self._check_videos(validation.videos), val_in], val_out)
 
         steps = epochs * math.ceil(len(videos) / batch_size)
         rate: Any = learning_rate
@@ -1048,12 +1048,10 @@ class Captioner:
             # train only what comes after it. Epochs then cost a fraction of the time.
             trainer = self._head
             videos = _in_chunks(self._cnn_part, videos)
-            if val_data is not None:
-                val_data = ([_in_chunks(self._cnn_part, val_data[0][0]), val_in], val_out)
-        if strategy is not None:
-            with strategy.scope():
-                self._compile(trainer, rate)
-        else:
+            if validation is not None:
+                val_videos = _in_chunks(self._cnn_part, val_videos)
+        val_data = None if validation is None else ([val_videos, val_in], val_out)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
             self._compile(trainer, rate)
 
         hist = trainer.fit(

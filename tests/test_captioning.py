@@ -431,8 +431,9 @@ def test_frozen_fit_trains_only_the_layers_after_the_cnn(two_digit_clips, poolin
     )
     cnn = [w.copy() for w in model.frame_cnn.get_weights()]
     decoder = [w.copy() for w in model.decoder.get_weights()]
-    history = model.fit(clips, epochs=3, batch_size=8, freeze_cnn=True)
+    history = model.fit(clips, epochs=3, batch_size=8, freeze_cnn=True, validation=clips[:4])
     assert history["loss"][-1] < history["loss"][0]
+    assert len(history["val_loss"]) == 3
     for w0, w1 in zip(cnn, model.frame_cnn.get_weights(), strict=True):
         np.testing.assert_array_equal(w0, w1)
     assert not any(
