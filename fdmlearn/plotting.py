@@ -1,7 +1,9 @@
 """Small helpers shared by the topics' figures.
 
-Every topic's plotting function returns a `matplotlib.figure.Figure`; these
-helpers turn one into something a web page or a notebook can show.
+Every topic's plotting function returns a `matplotlib.figure.Figure` made by
+`new_figure`: built without pyplot (so nothing is left open, and Jupyter never
+shows it twice) and able to show itself in a notebook whatever the backend.
+`figure_to_html` turns one into an `<img>` tag for a web page.
 """
 
 from __future__ import annotations
@@ -10,9 +12,61 @@ import base64
 import html
 import io
 
+from typing import Any
+
 from matplotlib.figure import Figure
 
-__all__ = ["figure_to_html"]
+__all__ = ["NotebookFigure", "figure_to_html", "new_figure"]
+
+
+class NotebookFigure(Figure):
+    """A `Figure` that Jupyter shows as a picture, once, in any kernel.
+
+    A bare `Figure` made without pyplot shows as `<Figure size ...>` text
+    until `%matplotlib inline` has registered a formatter; this one carries
+    its own `_repr_png_`. It is never registered with pyplot, so
+    `plt.show()` does not show it again and it needs no `plt.close`.
+
+    Examples:
+        >>> from fdmlearn.plotting import new_figure
+        >>> fig = new_figure(figsize=(2, 1))
+        >>> fig._repr_png_()[:4]
+        b'\\x89PNG'
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", bbox_inches="tight", dpi=100)
+        return buf.getvalue()
+
+    def __repr__(self) -> str:
+        width, height = self.get_size_inches()
+        return f"<{type(self).__name__} {width:g}x{height:g} in, {len(self.axes)} axes>"
+
+
+def new_figure(**kwargs: Any) -> NotebookFigure:
+    """A new `NotebookFigure` with an Agg canvas, outside pyplot's state.
+
+    Args:
+        **kwargs: Passed to `matplotlib.figure.Figure` (`figsize`,
+            `layout`, `dpi`, ...).
+
+    Returns:
+        The figure; add axes with `fig.subplots(...)`.
+
+    Examples:
+        >>> from fdmlearn.plotting import new_figure
+        >>> fig = new_figure(figsize=(3, 2))
+        >>> ax = fig.subplots()
+        >>> import matplotlib.pyplot as plt
+        >>> plt.get_fignums()  # pyplot knows nothing of it
+        []
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = NotebookFigure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def figure_to_html(fig: Figure, alt: str, *, fmt: str = "svg", close: bool = True) -> str:
@@ -34,12 +88,9 @@ def figure_to_html(fig: Figure, alt: str, *, fmt: str = "svg", close: bool = Tru
         ValueError: If `alt` is empty or `fmt` is not `"svg"` or `"png"`.
 
     Examples:
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import matplotlib.pyplot as plt
-        >>> from fdmlearn.plotting import figure_to_html
-        >>> fig, ax = plt.subplots()
-        >>> _ = ax.plot([0, 1], [0, 1])
+        >>> from fdmlearn.plotting import figure_to_html, new_figure
+        >>> fig = new_figure()
+        >>> _ = fig.subplots().plot([0, 1], [0, 1])
         >>> figure_to_html(fig, alt="a diagonal line")[:45]
         '<img alt="a diagonal line" src="data:image/sv'
     """

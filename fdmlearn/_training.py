@@ -1,0 +1,156 @@
+"""How every `fit` in fdmlearn trains a Keras model.
+
+One convention for all topics:
+
+- `verbose="auto"` by default, so Keras shows its progress bar in a terminal
+  or notebook; `callbacks` are passed on; the Keras `History` is returned.
+- A NaN or infinite loss (or weights that became non-finite) stops training
+  with `NonFiniteLossError`, and the weights are put back as they were before
+  the call. A `KeyboardInterrupt` or any other error restores them too, so an
+  interrupted cell never leaves a half-trained, half-broken model behind.
+- Distribution: models are built and compiled under `strategy.scope()`; that
+  is the only mechanism (`scope`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from fdmlearn._checks import check_choice
+from fdmlearn.errors import NonFiniteLossError
+
+__all__ = ["check_callbacks", "check_strategy", "check_verbose", "fit_keras", "scope"]
+
+
+def check_verbose(verbose: Any) -> str | int:
+    """`"auto"`, 0 (silent), 1 (progress bar) or 2 (one line per epoch)."""
+    if isinstance(verbose, bool | np.bool_):
+        raise TypeError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r} (bool)")
+    if isinstance(verbose, np.integer):
+        verbose = int(verbose)
+    return check_choice("verbose", verbose, ("auto", 0, 1, 2))
+
+
+def check_callbacks(callbacks: Any) -> list[keras.callbacks.Callback]:
+    """A list of Keras callbacks from `None`, one callback or a sequence of them."""
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, keras.callbacks.Callback):
+        return [callbacks]
+    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
+        raise TypeError(
+            f"callbacks must be a list of keras.callbacks.Callback, got {type(callbacks).__name__}"
+        )
+    for i, c in enumerate(callbacks):
+        if not isinstance(c, keras.callbacks.Callback):
+            raise TypeError(
+                f"callbacks[{i}] must be a keras.callbacks.Callback, got {type(c).__name__}"
+            )
+    return list(callbacks)
+
+
+def check_strategy(strategy: Any) -> Any:
+    """`None` or a `tf.distribute.Strategy`."""
+    if strategy is None:
+        return None
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise TypeError(
+            f"strategy must be a tf.distribute.Strategy or None, got {type(strategy).__name__}"
+        )
+    return strategy
+
+
+def scope(strategy: Any) -> contextlib.AbstractContextManager:
+    """`strategy.scope()`, or a do-nothing context when `strategy` is None."""
+    strategy = check_strategy(strategy)
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+class _StopOnNonFinite(keras.callbacks.Callback):
+    """Stops at the first batch whose running loss is not a finite number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bad: tuple[int, int, float] | None = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.bad = (self._epoch, batch, float(loss))
+            self.model.stop_training = True
+
+
+@contextlib.contextmanager
+def restoring_weights(model: keras.Model) -> Iterator[list[np.ndarray]]:
+    """Put `model`'s weights back if the block raises."""
+    saved = [v.numpy() for v in model.weights]
+    try:
+        yield saved
+    except BaseException:
+        _restore(model, saved)
+        raise
+
+
+def _restore(model: keras.Model, saved: list[np.ndarray]) -> None:
+    for variable, value in zip(model.weights, saved, strict=True):
+        variable.assign(value)
+
+
+def fit_keras(
+    model: keras.Model,
+    x: Any,
+    y: Any = None,
+    *,
+    what: str = "fit",
+    verbose: Any = "auto",
+    callbacks: Any = None,
+    **fit_kwargs: Any,
+) -> keras.callbacks.History:
+    """`model.fit` with fdmlearn's guarantees (see the module docstring).
+
+    Args:
+        model: A compiled Keras model.
+        x: Training inputs (arrays or a `tf.data.Dataset`).
+        y: Training targets.
+        what: Who is training, for the error message (e.g. `"Captioner.fit"`).
+        verbose: `"auto"`, 0, 1 or 2.
+        callbacks: Extra Keras callbacks.
+        **fit_kwargs: Passed to `model.fit` (`epochs`, `batch_size`, ...).
+
+    Returns:
+        The Keras `History` of this call.
+
+    Raises:
+        NonFiniteLossError: If the loss or the weights became NaN or infinite;
+            the weights are restored first.
+    """
+    verbose = check_verbose(verbose)
+    callbacks = check_callbacks(callbacks)
+    guard = _StopOnNonFinite()
+    with restoring_weights(model) as saved:
+        history = model.fit(x, y, verbose=verbose, callbacks=[*callbacks, guard], **fit_kwargs)
+        if guard.bad is None and not all(np.isfinite(v.numpy()).all() for v in model.weights):
+            guard.bad = (len(history.epoch) - 1, -1, math.nan)
+        if guard.bad is not None:
+            _restore(model, saved)
+            epoch, batch, loss = guard.bad
+            where = f"epoch {epoch + 1}" + (f", batch {batch + 1}" if batch >= 0 else "")
+            found = f"the loss became {loss}" if batch >= 0 else "the weights became non-finite"
+            raise NonFiniteLossError(
+                f"{what}: {found} at {where}, so training stopped and the weights were restored "
+                "to their values before this call. Check the inputs for NaN or infinite values, "
+                "or try a smaller learning_rate."
+            )
+    return history
