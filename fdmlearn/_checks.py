@@ -171,7 +171,9 @@ def check_array(
                 else " or ".join(f"{n} axes" for n in allowed)
             )
             raise ValueError(f"{name} must have shape {want}, got an array of shape {a.shape}")
-    if shape is not None and any(s is not None and s != t for s, t in zip(shape, a.shape)):
+    if shape is not None and any(
+        s is not None and s != t for s, t in zip(shape, a.shape, strict=True)
+    ):
         raise ValueError(f"{name} must have shape {_shape_text(shape)}, got {a.shape}")
     if a.size and kind != "bool":
         if np.issubdtype(a.dtype, np.floating):

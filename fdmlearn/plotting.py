@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-
 from typing import Any
 
 from matplotlib.figure import Figure
