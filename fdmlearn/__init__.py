@@ -1,6 +1,6 @@
 """fdmlearn: learn the foundations of deep learning by doing them.
 
-Five topics, one module each:
+Five topics, one module or package each:
 
 - `fdmlearn.backprop`: symbolic backpropagation with sympy, step by step.
 - `fdmlearn.deep`: why deep sigmoid MLPs fail on MNIST, and how to fix them.
@@ -8,22 +8,33 @@ Five topics, one module each:
 - `fdmlearn.captioning`: a video-caption model trained on moving MNIST digits.
 - `fdmlearn.calculator`: add numbers written as sequences of MNIST digit images.
 
+Around them: `fdmlearn.exercises` (check your own answers; variants for a
+class), `fdmlearn.datasets` (MNIST, bundled), `fdmlearn.records` (the
+full-scale benchmark records), `fdmlearn.plotting` and `fdmlearn.errors`.
+`python -m fdmlearn` prints where everything is and writes the tutorials as
+notebooks.
+
 `import fdmlearn` is cheap: it never imports TensorFlow. The topics that need
 TensorFlow load it the first time they are imported.
 
 Examples:
     >>> import fdmlearn
     >>> fdmlearn.__version__
-    '0.1.0'
+    '0.2.0'
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import random
 from types import ModuleType
 
-__version__ = "0.1.0"
+from fdmlearn._version import __version__
+
+# TensorFlow's C++ start-up messages are noise for a learner; a user's own
+# setting wins. (fdmlearn._tf silences the few that ignore this variable.)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = [
     "__version__",
@@ -32,11 +43,26 @@ __all__ = [
     "captioning",
     "datasets",
     "deep",
+    "errors",
+    "exercises",
     "filters",
+    "plotting",
+    "records",
     "set_seed",
 ]
 
-_SUBMODULES = {"backprop", "calculator", "captioning", "datasets", "deep", "filters"}
+_SUBMODULES = {
+    "backprop",
+    "calculator",
+    "captioning",
+    "datasets",
+    "deep",
+    "errors",
+    "exercises",
+    "filters",
+    "plotting",
+    "records",
+}
 
 
 def __getattr__(name: str) -> ModuleType:
@@ -58,14 +84,14 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
     it (about 3 s the first time). Call this before building a model.
 
     Args:
-        seed: A non-negative integer.
+        seed: An integer from 0 to 2**32 - 1 (NumPy's limit).
         deterministic: Also ask TensorFlow for deterministic kernels
             (`tf.config.experimental.enable_op_determinism`). Slower, and only
             needed where parallel reductions would otherwise reorder sums.
 
     Raises:
         TypeError: If `seed` is not an integer.
-        ValueError: If `seed` is negative.
+        ValueError: If `seed` is negative or above 2**32 - 1.
 
     Examples:
         >>> import numpy as np
@@ -78,17 +104,14 @@ def set_seed(seed: int, *, deterministic: bool = False) -> None:
     """
     import numpy as np
 
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    seed = int(seed)
+    from fdmlearn._checks import check_bool, check_int
+
+    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    deterministic = check_bool("deterministic", deterministic)
     random.seed(seed)
     np.random.seed(seed)
-    import keras
+    from fdmlearn._tf import keras, tf
 
     keras.utils.set_random_seed(seed)
     if deterministic:
-        import tensorflow as tf
-
         tf.config.experimental.enable_op_determinism()

@@ -19,10 +19,10 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import keras
 import numpy as np
 
 from fdmlearn._checks import check_choice
+from fdmlearn._tf import keras
 from fdmlearn.errors import NonFiniteLossError
 
 __all__ = ["check_callbacks", "check_strategy", "check_verbose", "fit_keras", "scope"]
