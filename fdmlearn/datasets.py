@@ -11,10 +11,14 @@ from __future__ import annotations
 import functools
 import os
 import zipfile
+import zlib
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from fdmlearn._checks import check_choice
+from fdmlearn.errors import LoadError
 
 __all__ = ["load_mnist", "mnist_split", "sample_image"]
 
@@ -28,44 +32,82 @@ _MNIST_LAYOUT = {
 MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+class _MissingFile(LoadError, FileNotFoundError):
+    """A missing MNIST file: both a `LoadError` and a `FileNotFoundError`."""
+
+
 def _bundled_mnist_path() -> Path:
     return Path(str(resources.files("fdmlearn") / "data" / "mnist.npz"))
 
 
-@functools.lru_cache(maxsize=4)
-def _read_mnist(path: str, mtime: float) -> dict[str, np.ndarray]:
-    # Keyed on the modification time too, so that a replaced file is re-read.
-    del mtime
-    expected = ", ".join(
+def _expected_layout() -> str:
+    return ", ".join(
         f"{key} {shape} {np.dtype(dtype).name}" for key, (shape, dtype) in _MNIST_LAYOUT.items()
     )
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    # The data lives in an immutable bytes object, so no view of it can ever be
+    # made writable again (`setflags(write=True)` raises): the cache is safe
+    # from every caller of `mnist_split`.
+    return np.frombuffer(a.tobytes(), dtype=a.dtype).reshape(a.shape)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_mnist(path: str, key: tuple[int, ...]) -> dict[str, np.ndarray]:
+    # `key` (size, times, inode, CRC-32 of the bytes) is only there to make the
+    # cache miss when the file changed, whatever its modification time says.
+    del key
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in _MNIST_LAYOUT if k not in npz.files]
             if missing:
-                raise ValueError(
-                    f"{path} is not an MNIST file: missing keys {missing}; "
-                    f"expected arrays {expected}"
+                raise LoadError(
+                    f"{path!r} is not an MNIST file: missing keys {missing}; "
+                    f"expected arrays {_expected_layout()}"
                 )
             arrays = {k: npz[k] for k in _MNIST_LAYOUT}
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
-        raise ValueError(
-            f"{path} could not be read as an .npz file ({err}); it may be truncated. "
-            f"Expected a NumPy .npz archive with arrays {expected}"
-        ) from err
-    for key, (shape, dtype) in _MNIST_LAYOUT.items():
-        a = arrays[key]
+    except LoadError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        found = f"{type(err).__name__}: {err}"
+        if "pickle" in found:  # object arrays: never loaded, so no advice to "allow pickle"
+            found = "it holds Python object arrays, which fdmlearn never loads"
+        raise LoadError(
+            f"{path!r} could not be read as an .npz file ({found}); it may be truncated or "
+            f"corrupt. Expected a NumPy .npz archive with arrays {_expected_layout()}"
+        ) from None
+    for name, (shape, dtype) in _MNIST_LAYOUT.items():
+        a = arrays[name]
         if a.shape != shape or a.dtype != dtype:
-            raise ValueError(
-                f"{path}: array {key!r} has shape {a.shape} and dtype {a.dtype}, "
+            raise LoadError(
+                f"{path!r}: array {name!r} has shape {a.shape} and dtype {a.dtype}, "
                 f"expected shape {shape} and dtype {np.dtype(dtype).name}"
             )
-        a.setflags(write=False)
-    return arrays
+    return {name: _frozen(a) for name, a in arrays.items()}
+
+
+def _content_key(file: Path) -> tuple[int, ...]:
+    # A CRC-32 of the whole 11 MB file costs about 2.5 ms (a load copies 55 MB
+    # anyway, about 30 ms), and it catches a file rewritten with its old mtime.
+    st = file.stat()
+    with open(file, "rb") as fh:
+        crc = zlib.crc32(fh.read())
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, crc)
 
 
 def _cached_arrays(file: Path) -> dict[str, np.ndarray]:
-    return _read_mnist(str(file.resolve()), file.stat().st_mtime)
+    if not file.is_file():
+        what = "it is a folder" if file.is_dir() else "no such file"
+        raise _MissingFile(
+            f"path={str(file)!r}: {what}; expected an MNIST .npz file "
+            "(leave path=None to use the copy shipped with fdmlearn)"
+        )
+    try:
+        key = _content_key(file)
+    except OSError as err:
+        raise LoadError(f"path={str(file)!r} could not be read: {err}") from None
+    return _read_mnist(str(file.resolve()), key)
 
 
 def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
@@ -73,7 +115,9 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
 
     The contract is the one of `keras.datasets.mnist.load_data()`, without the
     download: the copy shipped inside fdmlearn is used unless `path` names
-    another `.npz` file with the same four arrays.
+    another `.npz` file with the same four arrays. A file is read once and
+    cached; the cache is keyed on the file's content, so a file replaced in
+    place is read again.
 
     Args:
         path: Optional path of an `.npz` file holding `x_train`, `y_train`,
@@ -85,9 +129,11 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
         returns fresh arrays that the caller may modify.
 
     Raises:
-        FileNotFoundError: If `path` does not exist.
-        ValueError: If the file is not a readable `.npz` (for example
-            truncated) or its keys, shapes or dtypes are not those of MNIST.
+        TypeError: If `path` is not a str, os.PathLike or None.
+        LoadError: If the file is missing (then also a `FileNotFoundError`),
+            a folder, not a readable `.npz` (for example truncated), or its
+            keys, shapes or dtypes are not those of MNIST. The message names
+            the file.
 
     Examples:
         >>> from fdmlearn.datasets import load_mnist
@@ -97,12 +143,11 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> MnistArrays:
         >>> int(y_train[0]), int(x_train.max())
         (5, 255)
     """
-    file = _bundled_mnist_path() if path is None else Path(os.fspath(path))
-    if not file.is_file():
-        raise FileNotFoundError(
-            f"path={str(file)!r}: no such file; expected an MNIST .npz file "
-            "(leave path=None to use the copy shipped with fdmlearn)"
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"path must be a str, os.PathLike or None, got {type(path).__name__}: {path!r}"
         )
+    file = _bundled_mnist_path() if path is None else Path(os.fspath(path))
     arrays = _cached_arrays(file)
     return (
         (arrays["x_train"].copy(), arrays["y_train"].copy()),
@@ -115,7 +160,10 @@ def mnist_split(split: str) -> tuple[np.ndarray, np.ndarray]:
 
     Generators of sequence data (the calculator, the captioning clips) draw
     digits from one split only, so that test digits are never seen in
-    training. They only read, so no copy is made.
+    training. They only read, so no copy is made: the arrays are views of an
+    immutable buffer, and even `setflags(write=True)` refuses, so no caller
+    can change what the next one sees. Use `load_mnist` for arrays you may
+    modify.
 
     Args:
         split: `"train"` or `"test"`.
@@ -125,6 +173,7 @@ def mnist_split(split: str) -> tuple[np.ndarray, np.ndarray]:
 
     Raises:
         ValueError: If `split` is not `"train"` or `"test"`.
+        TypeError: If `split` is not a string.
 
     Examples:
         >>> from fdmlearn.datasets import mnist_split
@@ -132,10 +181,11 @@ def mnist_split(split: str) -> tuple[np.ndarray, np.ndarray]:
         >>> images.shape, labels.shape, images.flags.writeable
         ((10000, 28, 28), (10000,), False)
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    split = check_choice("split", split, ("train", "test"))
     arrays = _cached_arrays(_bundled_mnist_path())
-    return arrays[f"x_{split}"], arrays[f"y_{split}"]
+    # Fresh view objects: a caller reshaping or re-flagging its own view
+    # cannot touch the cached arrays' metadata either.
+    return arrays[f"x_{split}"].view(), arrays[f"y_{split}"].view()
 
 
 def sample_image() -> np.ndarray:
