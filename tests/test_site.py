@@ -86,8 +86,27 @@ def test_strict_build_has_every_page(built_site: Path):
         "tutorials/captioning/",
         "tutorials/calculator/",
         "reference/backprop/",
+        "contributing/",
     ]:
         assert expected in pages, f"page {expected!r} missing from the built site"
+
+
+def test_every_tutorial_offers_its_notebook_and_shows_clean_code(built_site: Path):
+    import html
+    import json
+    import re
+
+    for md in sorted((ROOT / "docs" / "tutorials").glob("*.md")):
+        page = (built_site / "tutorials" / md.stem / "index.html").read_text(encoding="utf-8")
+        assert f'download="{md.stem}.ipynb"' in page, f"{md.stem}: no notebook download button"
+        notebook = json.loads((built_site / "notebooks" / f"{md.stem}.ipynb").read_text())
+        assert sum(c["cell_type"] == "code" for c in notebook["cells"]) >= 3
+        shown = html.unescape(
+            re.sub(r"<[^>]+>", "", " ".join(re.findall(r"<pre.*?</pre>", page, re.S)))
+        )
+        for boilerplate in ("figure_to_html", 'matplotlib.use("Agg")', "markdown-exec"):
+            assert boilerplate not in shown, f"{md.stem}: visible code contains {boilerplate!r}"
+        assert 'href="../../reference/' in page, f"{md.stem}: no link into the API reference"
 
 
 def test_no_request_can_leave_the_site(built_site: Path):
