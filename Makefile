@@ -13,9 +13,9 @@ PORT   ?= 8000
 
 .PHONY: docs site test test-slow lint format benchmarks chromium clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[docs,test]"
+	$(BIN)/python -m pip install -qq --disable-pip-version-check -e ".[docs,test]"
 	touch $(STAMP)
 
 # KaTeX comes from the npm registry at build time, so pages render math offline.
