@@ -39,17 +39,22 @@ Examples:
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
-from matplotlib.figure import Figure
+
+from fdmlearn._checks import check_array, check_bool, check_choice, check_int, check_real, check_rng
+from fdmlearn._tf import keras
+from fdmlearn._training import fit_keras
+from fdmlearn.plotting import new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "CHANNELS",
+    "PIXEL_LIMIT",
     "GAUSSIAN_5X5_TABLE",
     "SEPIA",
     "FilterCNNDescription",
@@ -100,40 +105,46 @@ GAUSSIAN_5X5_TABLE.setflags(write=False)
 _PADDINGS = ("valid", "same")
 
 
+PIXEL_LIMIT = 4.0
+"""The largest pixel magnitude the filters accept, after any `scale`.
+
+Photos come as floats in [0, 1]. The filters being linear, they also take
+what linear preprocessing makes of such photos: a sepia image (up to 1.351),
+a centred patch (down to -1), added noise. Values beyond +-4 are almost surely
+0..255 pixels that were never divided by 255 (a 0..255 image whose brightest
+pixel is 4 is black), so they are refused instead of being silently filtered
+into an all-white picture.
+"""
+
 # --------------------------------------------------------------------------- checks
 
 
 def _check_kernel_size(kernel_size: Any, name: str = "kernel_size") -> int:
-    if isinstance(kernel_size, bool) or not isinstance(kernel_size, numbers.Integral):
-        raise TypeError(f"{name} must be an odd positive integer, got {kernel_size!r}")
-    if kernel_size < 1 or kernel_size % 2 == 0:
+    kernel_size = check_int(name, kernel_size, minimum=1)
+    if kernel_size % 2 == 0:
         # An even kernel has no centre pixel: the blurred image would shift by half a pixel.
         raise ValueError(
             f"{name} must be an odd positive integer (a kernel with a centre pixel), "
             f"got {kernel_size}"
         )
-    return int(kernel_size)
+    return kernel_size
 
 
 def _check_sigma(sigma: Any) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real):
-        raise TypeError(f"sigma must be a positive real number, got {sigma!r}")
-    if not math.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"sigma must be a finite number > 0, got {sigma}")
-    return float(sigma)
+    return check_real("sigma", sigma, minimum=0, open_min=True)
 
 
 def _check_padding(padding: Any) -> str:
-    if padding not in _PADDINGS:
-        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
-    return padding
+    return check_choice("padding", padding, _PADDINGS)
 
 
 def _check_images(
-    img: Any, name: str = "img", scale: float | None = None, *, takes_scale: bool = True
+    img: Any, name: str = "img", scale: Any = None, *, takes_scale: bool = True
 ) -> np.ndarray:
-    """Return `img` as a float array of shape (H, W, 3) or (N, H, W, 3)."""
-    a = np.asarray(img)
+    """`img` as a finite float array (H, W, 3) or (N, H, W, 3), scaled, within `PIXEL_LIMIT`."""
+    if isinstance(img, np.ndarray) and img.dtype == np.bool_:
+        raise TypeError(f"{name} must hold floats in [0, 1], got a boolean array")
+    a = check_array(name, img)
     if a.ndim not in (3, 4):
         raise ValueError(
             f"{name} must be one image of shape (H, W, 3) or a batch (N, H, W, 3), "
@@ -144,21 +155,24 @@ def _check_images(
             f"{name} must have 3 channels (R, G, B) in its last axis, got shape {a.shape}"
         )
     if scale is not None:
-        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
-            raise ValueError(f"scale must be a number > 0 (such as 255), got {scale!r}")
-        if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-            raise TypeError(f"{name} must hold numbers, got dtype {a.dtype}")
-        return a.astype(np.float64 if a.dtype == np.float64 else np.float32) / np.float32(scale)
-    if a.dtype == bool:
-        raise TypeError(f"{name} must hold floats in [0, 1], got a boolean array")
-    if np.issubdtype(a.dtype, np.integer):
+        scale = check_real("scale", scale, minimum=0, open_min=True)
+        a = a.astype(np.float64 if a.dtype == np.float64 else np.float32) / np.float32(scale)
+    elif np.issubdtype(a.dtype, np.integer):
         how = "pass scale=255 for 8-bit images" if takes_scale else "divide 8-bit images by 255"
         raise TypeError(
             f"{name} has integer dtype {a.dtype}, but the filters expect floats in [0, 1]. "
             f"State the scale: {how}."
         )
-    if not np.issubdtype(a.dtype, np.floating):
-        raise TypeError(f"{name} must hold floats in [0, 1], got dtype {a.dtype}")
+    if a.size:
+        high = float(np.abs(a).max())
+        if high > PIXEL_LIMIT:
+            how = f"divide them by 255 ({name} / 255.0)" + (
+                " or pass scale=255" if takes_scale else ""
+            )
+            raise ValueError(
+                f"{name} must hold pixels scaled to [0, 1] (values within +-{PIXEL_LIMIT:g} are "
+                f"accepted), got values up to {high:g}: these look like 0..255 pixels, {how}"
+            )
     return a
 
 
@@ -217,15 +231,23 @@ def gaussian_kernel(size: int = 5, sigma: float = 1.0, *, use_table: bool = True
         >>> k = gaussian_kernel(7, 2.0)
         >>> k.shape, round(float(k.sum()), 12)
         ((7, 7), 1.0)
+        >>> gaussian_kernel(3, 1e-200)  # the limit of a vanishing sigma: no blur at all
+        array([[0., 0., 0.],
+               [0., 1., 0.],
+               [0., 0., 0.]])
     """
     size = _check_kernel_size(size, "size")
     sigma = _check_sigma(sigma)
     if use_table and size == 5 and sigma == 1.0:
         return GAUSSIAN_5X5_TABLE / 273.0
     r = (size - 1) // 2
-    offsets = np.arange(-r, r + 1, dtype=np.float64)
-    squared_distance = offsets[:, None] ** 2 + offsets[None, :] ** 2
-    bell = np.exp(-squared_distance / (2.0 * sigma**2))
+    # Offsets in units of sigma, then squared: sigma**2 itself would underflow
+    # to 0 for a tiny sigma (0/0 = NaN at the centre). Here a tiny sigma gives
+    # the exact limit, all weight on the centre, and a huge one a flat box.
+    z = np.arange(-r, r + 1, dtype=np.float64) / sigma
+    with np.errstate(over="ignore"):
+        line = np.exp(-0.5 * z**2)
+    bell = np.outer(line, line)
     return bell / bell.sum()
 
 
@@ -249,20 +271,29 @@ def sepia(img: Any, clip: bool = False, *, scale: float | None = None) -> np.nda
         An array of the same shape, float32 (float64 if `img` is float64).
 
     Raises:
-        ValueError: If `img` is not (H, W, 3) or (N, H, W, 3).
-        TypeError: If `img` holds integers and `scale` is not given.
+        ValueError: If `img` is not (H, W, 3) or (N, H, W, 3), holds NaN or
+            infinite values, or values beyond `PIXEL_LIMIT` (unscaled 0..255
+            pixels), or `scale` is not > 0.
+        TypeError: If `img` holds integers and `scale` is not given, or is
+            not numbers at all.
 
     Examples:
         >>> import numpy as np
         >>> from fdmlearn.filters import sepia
-        >>> white = np.ones((1, 1, 3), dtype=np.float32)
+        >>> white = np.ones((1, 1, 3))
         >>> sepia(white).round(3).ravel().tolist()
         [1.351, 1.203, 0.937]
         >>> sepia(white, clip=True).round(3).ravel().tolist()
         [1.0, 1.0, 0.937]
-        >>> sepia(np.full((1, 1, 3), 255, dtype=np.uint8), scale=255).round(3).ravel().tolist()
+        >>> eight_bit = np.full((1, 1, 3), 255, dtype=np.uint8)
+        >>> [round(v, 3) for v in sepia(eight_bit, scale=255).ravel().tolist()]
         [1.351, 1.203, 0.937]
+        >>> sepia(np.full((1, 1, 3), 255.0), clip=True)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: img must hold pixels scaled to [0, 1] ... divide ... pass scale=255
     """
+    clip = check_bool("clip", clip)
     a = _check_images(img, "img", scale)
     out = a @ SEPIA.T.astype(a.dtype)
     if clip:
@@ -299,9 +330,11 @@ def gaussian_blur(
         The blurred array, float32 (float64 if `img` is float64).
 
     Raises:
-        ValueError: On a wrong shape, an image smaller than the kernel, an even
+        ValueError: On a wrong shape, an image smaller than the kernel, NaN,
+            infinite or unscaled (beyond `PIXEL_LIMIT`) values, an even
             `size`, `sigma` <= 0 or an unknown `padding`.
-        TypeError: If `img` holds integers and `scale` is not given.
+        TypeError: If `img` holds integers and `scale` is not given, or an
+            argument has the wrong type.
 
     Examples:
         >>> import numpy as np
@@ -311,8 +344,8 @@ def gaussian_blur(
         (124, 124, 3)
         >>> gaussian_blur(img, 5, 1.0, padding="same").shape
         (128, 128, 3)
-        >>> dot = np.zeros((5, 5, 3)); dot[2, 2] = 273.0
-        >>> gaussian_blur(dot, 5, 1.0, padding="same")[..., 0].round().astype(int)[2]
+        >>> dot = np.zeros((5, 5, 3)); dot[2, 2] = 1.0
+        >>> (273 * gaussian_blur(dot, 5, 1.0, padding="same")[..., 0]).round().astype(int)[2]
         array([ 7, 26, 41, 26,  7])
     """
     kernel = gaussian_kernel(size, sigma)
@@ -355,20 +388,38 @@ def _make_model(
     clip: bool,
     depthwise: bool,
     name: str,
+    seed: np.random.Generator | None = None,
 ) -> keras.Model:
+    def init() -> Any:
+        # Seeded per layer from the caller's generator: repeatable without
+        # touching Keras' global seed. Without one the weights are set right
+        # after building, so zeros (which draw no random seed) will do.
+        if seed is None:
+            return "zeros"
+        return keras.initializers.GlorotUniform(seed=int(seed.integers(2**31 - 1)))
+
     inputs = keras.Input(shape=(None, None, 3), name="rgb_image")
-    x = keras.layers.Conv2D(3, 1, use_bias=False, name="sepia")(inputs)
+    x = keras.layers.Conv2D(3, 1, use_bias=False, kernel_initializer=init(), name="sepia")(inputs)
     if clip:
         # A ReLU capped at 1 is exactly a clip to [0, 1]: the sepia layer's activation.
         # Blurring values in [0, 1] with weights that sum to 1 keeps them in [0, 1].
         x = keras.layers.ReLU(max_value=1.0, name="clip_0_1")(x)
     if depthwise:
         x = keras.layers.DepthwiseConv2D(
-            kernel_size, padding=padding, use_bias=False, name="gaussian_blur"
+            kernel_size,
+            padding=padding,
+            use_bias=False,
+            depthwise_initializer=init(),
+            name="gaussian_blur",
         )(x)
     else:
         x = keras.layers.Conv2D(
-            3, kernel_size, padding=padding, use_bias=False, name="gaussian_blur"
+            3,
+            kernel_size,
+            padding=padding,
+            use_bias=False,
+            kernel_initializer=init(),
+            name="gaussian_blur",
         )(x)
     return keras.Model(inputs, x, name=name)
 
@@ -410,7 +461,8 @@ def build_filter_cnn(
     Raises:
         ValueError: If `kernel_size` is even or < 1, `sigma` <= 0 or
             `padding` unknown.
-        TypeError: If `kernel_size` is not an integer or `sigma` not a number.
+        TypeError: If `kernel_size` is not an integer, `sigma` not a number,
+            or `clip` / `depthwise` not True or False.
 
     Examples:
         >>> from fdmlearn.filters import build_filter_cnn
@@ -427,11 +479,11 @@ def build_filter_cnn(
     kernel_size = _check_kernel_size(kernel_size)
     kernel = gaussian_kernel(kernel_size, sigma)
     padding = _check_padding(padding)
-    model = _make_model(
-        kernel_size, padding, bool(clip), bool(depthwise), name="sepia_then_gaussian_blur"
-    )
+    clip = check_bool("clip", clip)
+    depthwise = check_bool("depthwise", depthwise)
+    model = _make_model(kernel_size, padding, clip, depthwise, name="sepia_then_gaussian_blur")
     model.get_layer("sepia").set_weights([SEPIA.T[None, None]])  # (1, 1, in, out)
-    model.get_layer("gaussian_blur").set_weights([_layer2_kernel(kernel, bool(depthwise))])
+    model.get_layer("gaussian_blur").set_weights([_layer2_kernel(kernel, depthwise)])
     model.trainable = False
     return model
 
@@ -444,15 +496,18 @@ class LayerInfo:
     """One row of the answer table.
 
     Attributes:
-        name: The layer's name (`sepia`, `clip_0_1`, `gaussian_blur`).
-        kind: The Keras layer type.
-        filters: Number of filters (0 for a layer without weights).
+        name: The layer's name (`sepia`, `clip_0_1`, `gaussian_blur`, or
+            whatever a student's model calls it).
+        kind: The Keras layer type (with its activation, if not linear).
+        filters: Number of filters (units of a Dense layer; 0 for a layer
+            without a kernel).
         filter_shape: Shape of one filter, height x width x input channels
-            it sees (a depthwise filter sees 1).
-        parameters: Number of weights of the layer.
+            it sees (a depthwise filter sees 1; a Dense unit sees a vector).
+        parameters: Number of weights of the layer, biases included.
         trainable: Whether training would change them.
-        output_shape: Shape of one output image, (H, W, channels).
+        output_shape: Shape of one output, e.g. (H, W, channels).
         weights: The kernel array in Keras layout, or None.
+        bias: The bias vector, or None for a layer without one.
     """
 
     name: str
@@ -463,6 +518,7 @@ class LayerInfo:
     trainable: bool
     output_shape: tuple[int, ...]
     weights: np.ndarray | None = field(default=None, repr=False, compare=False)
+    bias: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _fmt_shape(shape: tuple[int, ...]) -> str:
@@ -477,11 +533,74 @@ def _plane_text(plane: np.ndarray) -> str:
     return "\n".join(" ".join(f"{v:7.4f}" for v in row) for row in plane)
 
 
+def _channel(i: int, n: int, prime: str = "") -> str:
+    return f"{CHANNELS[i]}{prime}" if n == 3 else f"channel {i}"
+
+
+# Printing every value of a large student layer would bury the answer: show
+# this many filters (or values) per layer, then say how many were left out.
+_SHOW_FILTERS = 6
+_SHOW_VALUES = 12
+
+
+def _values_text(values: np.ndarray) -> str:
+    shown = ", ".join(f"{v:.3f}" for v in values[:_SHOW_VALUES])
+    return shown + (
+        f", ... ({len(values) - _SHOW_VALUES} more)" if len(values) > _SHOW_VALUES else ""
+    )
+
+
+def _layer_values(layer: LayerInfo) -> list[str]:
+    """Plain-text lines giving a layer's kernel and bias values, bounded."""
+    w, lines = layer.weights, []
+    if w is not None and w.ndim == 2:  # Dense: one weight vector per unit
+        w = w[None, None]
+    if w is not None and w.ndim == 4 and w.shape[:2] == (1, 1) and "Depthwise" not in layer.kind:
+        n_in, n_out = w.shape[2], w.shape[3]
+        for o in range(min(n_out, _SHOW_FILTERS)):
+            mix = [f"{w[0, 0, i, o]:.3f} x {_channel(i, n_in)}" for i in range(min(n_in, 8))]
+            more = f" + {n_in - 8} more inputs" if n_in > 8 else ""
+            lines.append(
+                f"filter {o + 1} -> {_channel(o, n_out, chr(39))}: " + ", ".join(mix) + more
+            )
+    elif w is not None and w.ndim == 4:
+        n_in, n_out = w.shape[2], w.shape[3]
+        if "Depthwise" in layer.kind:
+            planes = [
+                (f"channel {_channel(i, n_in)}", w[:, :, i, m])
+                for i in range(n_in)
+                for m in range(n_out)
+            ]
+        else:
+            planes = []
+            for o in range(n_out):
+                zero = [_channel(i, n_in) for i in range(n_in) if not np.any(w[:, :, i, o])]
+                planes += [
+                    (f"filter {o + 1}, input channel {_channel(i, n_in)}", w[:, :, i, o])
+                    for i in range(n_in)
+                    if np.any(w[:, :, i, o])
+                ]
+                if zero:
+                    planes.append(
+                        (f"filter {o + 1}, input channels {', '.join(zero)}: all 0", None)
+                    )
+        for title, plane in planes[: _SHOW_FILTERS * 3]:
+            lines.append(title if plane is None else f"{title}:\n{_plane_text(plane)}")
+        if len(planes) > _SHOW_FILTERS * 3:
+            lines.append(f"... ({len(planes) - _SHOW_FILTERS * 3} more kernels not shown)")
+    elif w is not None:
+        lines.append(f"kernel {w.shape}: " + _values_text(w.ravel()))
+    if layer.bias is not None:
+        lines.append(f"bias ({layer.bias.size}): " + _values_text(layer.bias.ravel()))
+    return lines
+
+
 @dataclass(frozen=True)
 class FilterCNNDescription:
     """The written answer: architecture, every parameter value, output size.
 
-    Print it (`str`) for plain text, or call `to_markdown()` for tables.
+    Print it (`str`) for plain text, or call `to_markdown()` for tables; in
+    a notebook it shows as the Markdown table. `repr` is one short line.
     """
 
     input_shape: tuple[int, ...]
@@ -490,12 +609,23 @@ class FilterCNNDescription:
     @property
     def output_shape(self) -> tuple[int, ...]:
         """Shape of one output image, (H', W', 3)."""
-        return self.layers[-1].output_shape
+        return self.layers[-1].output_shape if self.layers else self.input_shape
 
     @property
     def total_parameters(self) -> int:
-        """Number of weights in the whole network."""
+        """Number of weights in the whole network, biases included."""
         return sum(layer.parameters for layer in self.layers)
+
+    @property
+    def bias_parameters(self) -> int:
+        """How many of the parameters are biases."""
+        return sum(layer.bias.size for layer in self.layers if layer.bias is not None)
+
+    def _summary(self) -> str:
+        biases = self.bias_parameters
+        return f"{self.total_parameters} parameters, " + (
+            f"{biases} of them biases" if biases else "no biases"
+        )
 
     def _rows(self) -> list[list[str]]:
         rows = []
@@ -520,32 +650,11 @@ class FilterCNNDescription:
         """(title, plain text) of each layer's weights, one filter at a time."""
         out = []
         for layer in self.layers:
-            w = layer.weights
-            if w is None:
-                continue
-            if layer.kind == "Conv2D" and w.shape[:2] == (1, 1):
-                lines = [
-                    f"filter {o + 1} -> {CHANNELS[o]}': "
-                    + ", ".join(f"{w[0, 0, i, o]:.3f} x {CHANNELS[i]}" for i in range(3))
-                    for o in range(w.shape[3])
-                ]
-                out.append((f"{layer.name} (1x1x3 filters)", "\n".join(lines)))
-                continue
-            lines = []
-            for o in range(3):
-                if layer.kind == "DepthwiseConv2D":
-                    lines.append(f"channel {CHANNELS[o]}:\n{_plane_text(w[:, :, o, 0])}")
-                    continue
-                for i in range(3):
-                    if np.any(w[:, :, i, o]):
-                        lines.append(
-                            f"filter {o + 1}, input channel {CHANNELS[i]}:\n"
-                            + _plane_text(w[:, :, i, o])
-                        )
-                zero = [CHANNELS[i] for i in range(3) if not np.any(w[:, :, i, o])]
-                if zero:
-                    lines.append(f"filter {o + 1}, input channels {', '.join(zero)}: all 0")
-            out.append((f"{layer.name} ({layer.kind})", "\n".join(lines)))
+            lines = _layer_values(layer)
+            if lines:
+                shape = f"{_fmt_shape(layer.filter_shape)} filters" if layer.filter_shape else ""
+                title = f"{layer.name} ({layer.kind}{', ' + shape if shape else ''})"
+                out.append((title, "\n".join(lines)))
         return out
 
     def to_markdown(self) -> str:
@@ -553,7 +662,7 @@ class FilterCNNDescription:
         lines = [
             f"Input: {_fmt_shape(self.input_shape)} (H x W x channels). "
             f"Output: {_fmt_shape(self.output_shape)}. "
-            f"Parameters: {self.total_parameters}, no biases.",
+            f"Parameters: {self._summary()}.",
             "",
             "| " + " | ".join(self._HEADER) + " |",
             "|" + "|".join("---" for _ in self._HEADER) + "|",
@@ -563,13 +672,24 @@ class FilterCNNDescription:
             lines += ["", f"**{title}**", "", "```text", text, "```"]
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{layer.name} {layer.kind.split(':')[0]}" for layer in self.layers[:6])
+        more = f", ... ({len(self.layers) - 6} more)" if len(self.layers) > 6 else ""
+        return (
+            f"FilterCNNDescription({_fmt_shape(self.input_shape)} -> "
+            f"{_fmt_shape(self.output_shape)}, {self._summary()}; layers: {names}{more})"
+        )
+
     def __str__(self) -> str:
         rows = [list(self._HEADER), *self._rows()]
         widths = [max(len(r[i]) for r in rows) for i in range(len(self._HEADER))]
         table = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
         text = [
             f"input {_fmt_shape(self.input_shape)} -> output {_fmt_shape(self.output_shape)}, "
-            f"{self.total_parameters} parameters, no biases",
+            f"{self._summary()}",
             *table,
         ]
         for title, values in self._parameter_values():
@@ -577,14 +697,101 @@ class FilterCNNDescription:
         return "\n".join(text)
 
 
+def _check_model(model: Any) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not model.built:
+        raise ValueError(
+            f"model {model.name!r} is not built yet: give it an Input, or call it on an image once"
+        )
+    return model
+
+
+def _kind(layer: keras.layers.Layer) -> str:
+    kind = type(layer).__name__
+    if isinstance(layer, keras.layers.ReLU) and layer.max_value == 1.0 and not layer.negative_slope:
+        return "ReLU(max_value=1): clip to [0, 1]"
+    activation = getattr(layer, "activation", None)
+    if activation is not None and activation is not keras.activations.linear:
+        kind += f", {getattr(activation, '__name__', type(activation).__name__)}"
+    return kind
+
+
+def _layer_info(layer: keras.layers.Layer, output_shape: tuple[int, ...]) -> LayerInfo:
+    kernel = getattr(layer, "depthwise_kernel", None)
+    if kernel is None:
+        kernel = getattr(layer, "kernel", None)
+    kernel = None if kernel is None else keras.ops.convert_to_numpy(kernel)
+    bias = getattr(layer, "bias", None) if getattr(layer, "use_bias", False) else None
+    bias = None if bias is None else keras.ops.convert_to_numpy(bias)
+    filters, filter_shape = 0, ()
+    if kernel is not None and isinstance(layer, keras.layers.DepthwiseConv2D):
+        filters, filter_shape = (
+            kernel.shape[2] * kernel.shape[3],
+            (kernel.shape[0], kernel.shape[1], 1),
+        )
+    elif kernel is not None and kernel.ndim == 4:
+        filters, filter_shape = kernel.shape[3], kernel.shape[:3]
+    elif kernel is not None and kernel.ndim == 2:
+        filters, filter_shape = kernel.shape[1], kernel.shape[:1]
+    return LayerInfo(
+        name=layer.name,
+        kind=_kind(layer),
+        filters=int(filters),
+        filter_shape=tuple(int(v) for v in filter_shape),
+        parameters=int(sum(np.prod(w.shape) for w in layer.weights)),
+        trainable=bool(layer.trainable),
+        output_shape=output_shape,
+        weights=kernel,
+        bias=bias,
+    )
+
+
+def _output_shapes(
+    model: keras.Model, layers: list[keras.layers.Layer], shape: tuple[int, ...]
+) -> list[tuple[int, ...]]:
+    """The shape of one output of each layer, for one input image of `shape`."""
+    if len(model.inputs) != 1:
+        raise ValueError(
+            f"model must take one image input, model {model.name!r} takes {len(model.inputs)}"
+        )
+    # The layers' symbolic outputs hold any branching of the graph, so a
+    # student's model need not be a plain chain.
+    probe = keras.Model(model.inputs, [layer.output for layer in layers])
+    try:
+        shapes = probe.compute_output_shape((1, *shape))
+    except ValueError as err:
+        if "negative" in str(err):  # Keras' words for an image smaller than a kernel
+            raise ValueError(
+                f"input_shape {shape} is smaller than the kernel of a layer ({err})"
+            ) from None
+        raise ValueError(f"input_shape {shape} does not fit the model: {err}") from None
+    if len(layers) == 1 and not isinstance(shapes[0], tuple | list):
+        shapes = [shapes]  # one output: Keras returns its shape, not a list of shapes
+    out = []
+    for layer, s in zip(layers, shapes, strict=True):
+        s = tuple(s)[1:]
+        if any(v is not None and v < 1 for v in s):
+            raise ValueError(
+                f"input_shape {shape} is smaller than the kernel of layer {layer.name!r}"
+            )
+        out.append(tuple(int(v) for v in s))
+    return out
+
+
 def describe(
     model: keras.Model, input_shape: tuple[int, int, int] = (128, 128, 3)
 ) -> FilterCNNDescription:
     """The exercise's answer for `model`: layers, filters, shapes, values, output size.
 
+    Works on any built Keras model, not only `build_filter_cnn`'s: a
+    student's own network (with biases, other layer names, a Dense or a
+    depthwise layer, several convolutions) is described the same way, its
+    bias values included.
+
     Args:
-        model: A model from `build_filter_cnn` (or `fit_filter_cnn`).
-        input_shape: The (H, W, 3) image the answer is about; the task's
+        model: A built Keras model taking images, such as `build_filter_cnn()`.
+        input_shape: The (H, W, channels) image the answer is about; the task's
             128x128x3 by default.
 
     Returns:
@@ -592,8 +799,9 @@ def describe(
         `.to_markdown()` Markdown tables.
 
     Raises:
-        TypeError: If `model` is not a `keras.Model`.
-        ValueError: If `input_shape` is not (H, W, 3) with H, W >= the kernel.
+        TypeError: If `model` is not a `keras.Model` or `input_shape` not integers.
+        ValueError: If `input_shape` is not (H, W, C), does not fit the model,
+            or is smaller than a kernel; or if the model is not built.
 
     Examples:
         >>> from fdmlearn.filters import build_filter_cnn, describe
@@ -604,59 +812,35 @@ def describe(
         input 128x128x3 -> output 124x124x3, 234 parameters, no biases
         >>> [(layer.kind, layer.filters, layer.filter_shape) for layer in answer.layers]
         [('Conv2D', 3, (1, 1, 3)), ('Conv2D', 3, (5, 5, 3))]
+        >>> import keras
+        >>> mine = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3)])
+        >>> print(str(describe(mine, (8, 8, 3))).splitlines()[0])
+        input 8x8x3 -> output 6x6x2, 56 parameters, 2 of them biases
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    shape = tuple(input_shape)
-    if len(shape) != 3 or shape[2] != 3 or not all(isinstance(s, numbers.Integral) for s in shape):
-        raise ValueError(f"input_shape must be (H, W, 3) integers, got {input_shape!r}")
-    layers = []
-    current = (1, *shape)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        try:
-            current = tuple(layer.compute_output_shape(current))
-        except ValueError:
-            current = (0,)
-        if any(s is not None and s < 1 for s in current):
-            raise ValueError(
-                f"input_shape {shape} is smaller than the kernel of layer {layer.name!r}"
-            )
-        weights = layer.get_weights()
-        if isinstance(layer, keras.layers.DepthwiseConv2D):
-            kind = "DepthwiseConv2D"
-            k = weights[0].shape
-            filters, filter_shape = k[2] * k[3], (k[0], k[1], 1)
-        elif isinstance(layer, keras.layers.Conv2D):
-            kind = "Conv2D"
-            k = weights[0].shape
-            filters, filter_shape = k[3], (k[0], k[1], k[2])
-        else:
-            kind = type(layer).__name__
-            if isinstance(layer, keras.layers.ReLU):
-                kind = "ReLU(max_value=1): clip to [0, 1]"
-            filters, filter_shape = 0, ()
-        layers.append(
-            LayerInfo(
-                name=layer.name,
-                kind=kind,
-                filters=int(filters),
-                filter_shape=tuple(int(s) for s in filter_shape),
-                parameters=int(sum(w.size for w in weights)),
-                trainable=bool(layer.trainable),
-                output_shape=tuple(int(s) for s in current[1:]),
-                weights=weights[0] if weights else None,
-            )
+    model = _check_model(model)
+    if isinstance(input_shape, str) or not hasattr(input_shape, "__len__"):
+        raise TypeError(f"input_shape must be a tuple (H, W, C) of integers, got {input_shape!r}")
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}")
+    shape = tuple(check_int(f"input_shape[{i}]", v, minimum=1) for i, v in enumerate(input_shape))
+    channels = model.inputs[0].shape[-1] if model.inputs else None
+    if channels is not None and shape[2] != channels:
+        raise ValueError(
+            f"input_shape must have the model's {channels} channels last, got {input_shape!r}"
         )
-    return FilterCNNDescription(input_shape=tuple(int(s) for s in shape), layers=tuple(layers))
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    shapes = _output_shapes(model, layers, shape) if layers else []
+    return FilterCNNDescription(
+        input_shape=shape,
+        layers=tuple(_layer_info(layer, s) for layer, s in zip(layers, shapes, strict=True)),
+    )
 
 
 # --------------------------------------------------------------------------- learnability
 
 
 def photo_patches(
-    n: int, size: int = 32, *, noise: float = 0.0, center: bool = False, seed: int = 0
+    n: int, size: int = 32, *, noise: float = 0.0, center: bool = False, seed: Any = 0
 ) -> np.ndarray:
     """Random square crops of a real photo, for training and benchmarks.
 
@@ -676,16 +860,18 @@ def photo_patches(
     Args:
         n: Number of patches, >= 1.
         size: Side of each patch in pixels, 1 to 512.
-        noise: Standard deviation of the added noise, >= 0.
+        noise: Standard deviation of the added noise, 0 to 0.5.
         center: Subtract each patch's mean colour.
-        seed: Seed of the crops and the noise.
+        seed: Seed of the crops and the noise: an int, `None` or a
+            `numpy.random.Generator`.
 
     Returns:
         float32 array (n, size, size, 3); values in [0, 1] when `noise=0`
         and `center=False`.
 
     Raises:
-        ValueError: If `n` < 1, `size` is outside 1..512 or `noise` < 0.
+        ValueError: If `n` < 1, `size` is outside 1..512 or `noise` outside [0, 0.5].
+        TypeError: If an argument has the wrong type.
 
     Examples:
         >>> from fdmlearn.filters import photo_patches
@@ -698,15 +884,14 @@ def photo_patches(
     """
     from fdmlearn.datasets import sample_image
 
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    if not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0, got {noise!r}")
+    n = check_int("n", n, minimum=1)
+    # Beyond 0.5 the noise would dominate the photo (and leave PIXEL_LIMIT).
+    noise = check_real("noise", noise, minimum=0, maximum=0.5)
+    center = check_bool("center", center)
     photo = sample_image()
     limit = min(photo.shape[:2])
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not 1 <= size <= limit:
-        raise ValueError(f"size must be an integer from 1 to {limit}, got {size!r}")
-    rng = np.random.default_rng(seed)
+    size = check_int("size", size, minimum=1, maximum=limit)
+    rng = check_rng(seed)
     ys = rng.integers(0, photo.shape[0] - size + 1, n)
     xs = rng.integers(0, photo.shape[1] - size + 1, n)
     turns = rng.integers(0, 4, n)
@@ -751,17 +936,87 @@ def true_effective_kernel(kernel_size: int = 5, sigma: float = 1.0) -> np.ndarra
     return np.einsum("yx,oi->yxio", g, SEPIA)
 
 
-def effective_kernel(model: keras.Model) -> np.ndarray:
-    """Compose the model's two convolutions into one k x k x 3 x 3 kernel.
+def _as_conv(layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray] | None:
+    """A linear layer as (kernel (k, k, in, out), bias (out,)); None for an identity."""
+    if isinstance(layer, keras.layers.InputLayer | keras.layers.Dropout):
+        return None
+    if isinstance(layer, keras.layers.Activation) and layer.activation is keras.activations.linear:
+        return None
+    convolution = keras.layers.Conv2D | keras.layers.DepthwiseConv2D | keras.layers.Dense
+    if not isinstance(layer, convolution) or isinstance(layer, keras.layers.Conv2DTranspose):
+        raise ValueError(
+            f"layer {layer.name!r} ({type(layer).__name__}) is not a linear convolution, so the "
+            "model is not one convolution (build_filter_cnn(clip=True) adds such a clip layer; "
+            "describe the model with clip=False)"
+        )
+    if layer.activation is not keras.activations.linear:
+        raise ValueError(
+            f"layer {layer.name!r} has the non-linear activation "
+            f"{getattr(layer.activation, '__name__', layer.activation)!r}: no single kernel is "
+            "equivalent to it"
+        )
+    info = _layer_info(layer, ())
+    w = info.weights.astype(np.float64)
+    if isinstance(layer, keras.layers.Dense):
+        w = w[None, None]  # a Dense layer on images mixes channels: a 1x1 convolution
+    else:
+        if tuple(layer.strides) != (1, 1) or tuple(layer.dilation_rate) != (1, 1):
+            raise ValueError(
+                f"layer {layer.name!r} has strides {layer.strides} and dilation "
+                f"{layer.dilation_rate}: only stride-1, undilated convolutions compose"
+            )
+        if getattr(layer, "groups", 1) != 1:
+            raise ValueError(f"layer {layer.name!r} is a grouped convolution; not supported")
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            k, _, c, mult = w.shape
+            full = np.zeros((k, k, c, c * mult))
+            for i in range(c):
+                full[:, :, i, i * mult : (i + 1) * mult] = w[:, :, i, :]
+            w = full
+    bias = np.zeros(w.shape[3]) if info.bias is None else info.bias.astype(np.float64)
+    return w, bias
+
+
+def _compose(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one convolution equal to `first` then `second` (both stride 1, valid)."""
+    (a, bias_a), (b, bias_b) = first, second
+    if a.shape[3] != b.shape[2]:
+        raise ValueError(f"layers do not chain: {a.shape[3]} channels out, {b.shape[2]} in")
+    ka, kb = a.shape[0], b.shape[0]
+    out = np.zeros((ka + kb - 1, a.shape[1] + b.shape[1] - 1, a.shape[2], b.shape[3]))
+    for dy in range(kb):
+        for dx in range(b.shape[1]):
+            # Output pixel p sees the middle pixel p + (dy, dx), which saw the
+            # input pixel p + (dy, dx) + (ey, ex): the offsets add up.
+            out[dy : dy + ka, dx : dx + a.shape[1]] += np.einsum("yxim,mo->yxio", a, b[dy, dx])
+    return out, bias_a @ b.sum(axis=(0, 1)) + bias_b
+
+
+def effective_kernel(model: keras.Model, *, with_bias: bool = False) -> Any:
+    """Compose the model's convolutions into one k x k x C_in x C_out kernel.
+
+    Any Keras model that is a chain of linear, stride-1 convolutions works:
+    `Conv2D`, `DepthwiseConv2D` (and a `Dense` on images, which is a 1x1
+    convolution), with or without biases, with any layer names and channel
+    counts; `Dropout` and linear `Activation` layers are skipped. Composing
+    a `k1` and a `k2` kernel gives a `k1 + k2 - 1` kernel; the result is exact
+    for "valid" padding and away from the border for "same".
 
     Args:
-        model: A model from `build_filter_cnn` or `fit_filter_cnn`.
+        model: A model from `build_filter_cnn` or `fit_filter_cnn`, or a
+            student's own.
+        with_bias: Also return the composed bias.
 
     Returns:
-        float64 array (k, k, 3, 3) in Keras layout (height, width, in, out).
+        float64 array (k, k, C_in, C_out) in Keras layout (height, width, in,
+        out); with `with_bias=True`, the pair `(kernel, bias)`, bias (C_out,).
 
     Raises:
-        ValueError: If `model` has no `sepia` and `gaussian_blur` layers.
+        TypeError: If `model` is not a Keras model.
+        ValueError: If a layer is not linear (an activation, a clip, pooling),
+            has strides or dilation, or the model has no convolution.
 
     Examples:
         >>> import numpy as np
@@ -769,18 +1024,23 @@ def effective_kernel(model: keras.Model) -> np.ndarray:
         >>> E = effective_kernel(build_filter_cnn(depthwise=True))
         >>> bool(np.allclose(E, true_effective_kernel(), atol=1e-7))
         True
+        >>> import keras
+        >>> two = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(4, 3),
+        ...                         keras.layers.Conv2D(2, 3)])
+        >>> kernel, bias = effective_kernel(two, with_bias=True)
+        >>> kernel.shape, bias.shape
+        ((5, 5, 3, 2), (2,))
     """
-    try:
-        sep = model.get_layer("sepia").get_weights()[0][0, 0].astype(np.float64)  # (in, mid)
-        blur_layer = model.get_layer("gaussian_blur")
-    except ValueError as err:
-        raise ValueError(
-            "model must have layers named 'sepia' and 'gaussian_blur' (see build_filter_cnn)"
-        ) from err
-    blur = blur_layer.get_weights()[0].astype(np.float64)
-    if isinstance(blur_layer, keras.layers.DepthwiseConv2D):
-        return np.einsum("io,yxo->yxio", sep, blur[..., 0])
-    return np.einsum("im,yxmo->yxio", sep, blur)
+    model = _check_model(model)
+    with_bias = check_bool("with_bias", with_bias)
+    composed = None
+    for layer in model.layers:
+        conv = _as_conv(layer)
+        if conv is not None:
+            composed = conv if composed is None else _compose(composed, conv)
+    if composed is None:
+        raise ValueError(f"model {model.name!r} has no convolution to compose")
+    return composed if with_bias else composed[0]
 
 
 def _factor(effective: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -805,7 +1065,8 @@ class FitResult:
     """What `fit_filter_cnn` learned, and how close it came to the true filters.
 
     Attributes:
-        model: The trained model.
+        keras_model: The trained Keras model.
+        history: The Keras `History` of the training.
         losses: Mean squared error after each epoch.
         effective_kernel_error: Max abs error of the learned network's
             composed k x k x 3 x 3 kernel against the true one. This is what
@@ -820,14 +1081,47 @@ class FitResult:
         learned_gaussian: The learned blur kernel of each channel (3, k, k).
     """
 
-    model: keras.Model
-    losses: list[float]
+    keras_model: keras.Model = field(repr=False)
+    history: Any = field(repr=False)
+    losses: list[float] = field(repr=False)
     effective_kernel_error: float
     sepia_error: float
     gaussian_error: float
     raw_weight_error: float
     learned_sepia: np.ndarray = field(repr=False)
     learned_gaussian: np.ndarray = field(repr=False)
+
+    @property
+    def model(self) -> keras.Model:
+        """Deprecated alias of `keras_model` (the name used across fdmlearn)."""
+        import warnings
+
+        warnings.warn(
+            "FitResult.model is deprecated; use FitResult.keras_model",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.keras_model
+
+    def __repr__(self) -> str:
+        return (
+            f"FitResult({len(self.losses)} epochs, final loss {self.losses[-1]:.2e}, "
+            f"effective_kernel_error={self.effective_kernel_error:.2e}, "
+            f"sepia_error={self.sepia_error:.2e}, gaussian_error={self.gaussian_error:.2e})"
+        )
+
+
+def _check_pair(images: Any, targets: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    x = _check_images(images, names[0], takes_scale=False)
+    y = _check_images(targets, names[1], takes_scale=False)
+    if x.ndim != 4 or y.ndim != 4:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must be batches (N, H, W, 3), got shapes "
+            f"{x.shape} and {y.shape}"
+        )
+    if len(x) == 0:
+        raise ValueError(f"{names[0]} must hold at least one image, got an empty batch")
+    return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
 
 
 def fit_filter_cnn(
@@ -841,13 +1135,15 @@ def fit_filter_cnn(
     epochs: int = 100,
     batch_size: int = 32,
     learning_rate: float = 0.01,
-    seed: int = 0,
-    verbose: int = 0,
+    validation: Any = None,
+    seed: Any = 0,
+    callbacks: Any = None,
+    verbose: str | int = "auto",
 ) -> FitResult:
     """Train the filter CNN's architecture from random weights and compare with the truth.
 
     The network of `build_filter_cnn` (same layers, no bias, no clip) starts
-    from Keras' random initial weights and is fitted with Adam on mean squared
+    from random initial weights and is fitted with Adam on mean squared
     error to map `images` to `targets`. The learned weights are then compared
     with the true ones of `build_filter_cnn(kernel_size, sigma)`.
 
@@ -858,8 +1154,12 @@ def fit_filter_cnn(
     kernel does; and splitting it back into "sepia rows, then a blur that
     sums to 1" recovers both filters.
 
+    Training goes through fdmlearn's guard: a NaN or infinite loss stops it
+    with `NonFiniteLossError`.
+
     Args:
-        images: Float input photos (N, H, W, 3) in [0, 1].
+        images: Float input photos (N, H, W, 3), scaled to [0, 1] (centred
+            or noisy versions are fine: values within `PIXEL_LIMIT`).
         targets: What the network should output for them, (N, H', W', 3),
             for example `gaussian_blur(sepia(images), 5, 1.0)`.
         kernel_size: Side of layer 2's kernel, odd.
@@ -869,54 +1169,70 @@ def fit_filter_cnn(
         epochs: Passes over the data, >= 1.
         batch_size: Images per gradient step, >= 1.
         learning_rate: Adam's learning rate, > 0.
-        seed: Seed for the initial weights and the shuffling.
-        verbose: Keras' progress output (0 silent).
+        validation: Optional `(images, targets)` to report a validation loss on.
+        seed: Seed of the initial weights and the shuffling: an int, `None`
+            or a `numpy.random.Generator`. No global seed is touched.
+        callbacks: Extra Keras callbacks.
+        verbose: `"auto"` (Keras' progress bar), 0 (silent), 1 or 2.
 
     Returns:
-        A `FitResult` with the trained model, the loss curve and the errors.
+        A `FitResult` with the trained model, its history, the loss curve and
+        the errors.
 
     Raises:
-        ValueError: If shapes do not fit together or an argument is out of range.
-        TypeError: If the images are integers.
+        ValueError: If shapes do not fit together, the images hold NaN,
+            infinite or unscaled (0..255) values, or an argument is out of range.
+        TypeError: If the images are integers or an argument has the wrong type.
+        NonFiniteLossError: If the loss became NaN or infinite.
 
     Examples:
         >>> from fdmlearn.filters import fit_filter_cnn, gaussian_blur, photo_patches, sepia
         >>> images = photo_patches(16, 16)
         >>> targets = gaussian_blur(sepia(images), 3, 1.0)
-        >>> result = fit_filter_cnn(images, targets, kernel_size=3, epochs=3, batch_size=8)
+        >>> result = fit_filter_cnn(images, targets, kernel_size=3, epochs=3, batch_size=8,
+        ...                         verbose=0)
         >>> len(result.losses), result.learned_gaussian.shape
         (3, (3, 3, 3))
     """
-    kernel_size = _check_kernel_size(kernel_size)
-    true_model = build_filter_cnn(kernel_size, sigma, padding, depthwise=bool(depthwise))
-    x = _check_images(images, "images", takes_scale=False)
-    y = _check_images(targets, "targets", takes_scale=False)
-    if x.ndim != 4 or y.ndim != 4:
-        raise ValueError(
-            f"images and targets must be batches (N, H, W, 3), got shapes {x.shape} and {y.shape}"
-        )
-    _check_fits(x, kernel_size, "images")
-    expected = tuple(true_model.compute_output_shape(x.shape))
-    if y.shape != expected:
-        raise ValueError(
-            f"targets must have shape {expected} (the {padding!r} output for images of shape "
-            f"{x.shape}), got {y.shape}"
-        )
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if not isinstance(learning_rate, numbers.Real) or not learning_rate > 0:
-        raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}")
+    from fdmlearn.deep import _shuffled_batches  # the one seeded tf.data order (see deep)
 
-    keras.utils.set_random_seed(seed)
-    model = _make_model(kernel_size, padding, False, bool(depthwise), name="learned_filter_cnn")
-    model.compile(optimizer=keras.optimizers.Adam(float(learning_rate)), loss="mse")
-    history = model.fit(
-        x.astype(np.float32),
-        y.astype(np.float32),
-        epochs=int(epochs),
-        batch_size=int(batch_size),
-        shuffle=True,
+    kernel_size = _check_kernel_size(kernel_size)
+    depthwise = check_bool("depthwise", depthwise)
+    true_model = build_filter_cnn(kernel_size, sigma, padding, depthwise=depthwise)
+    x, y = _check_pair(images, targets, ("images", "targets"))
+    _check_fits(x, kernel_size, "images")
+
+    def check_targets(x: np.ndarray, y: np.ndarray, names: tuple[str, str]) -> None:
+        expected = tuple(true_model.compute_output_shape(x.shape))
+        if y.shape != expected:
+            raise ValueError(
+                f"{names[1]} must have shape {expected} (the {padding!r} output for "
+                f"{names[0]} of shape {x.shape}), got {y.shape}"
+            )
+
+    check_targets(x, y, ("images", "targets"))
+    validation_data = None
+    if validation is not None:
+        if not isinstance(validation, tuple | list) or len(validation) != 2:
+            raise TypeError("validation must be a pair (images, targets) or None")
+        validation_data = _check_pair(*validation, ("validation images", "validation targets"))
+        _check_fits(validation_data[0], kernel_size, "validation images")
+        check_targets(*validation_data, ("validation images", "validation targets"))
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    learning_rate = check_real("learning_rate", learning_rate, minimum=0, open_min=True)
+    rng = check_rng(seed)
+
+    model = _make_model(kernel_size, padding, False, depthwise, "learned_filter_cnn", seed=rng)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    history = fit_keras(
+        model,
+        _shuffled_batches(x, y, batch_size, int(rng.integers(2**31 - 1))),
+        what="fit_filter_cnn",
+        epochs=epochs,
+        shuffle=False,  # the pipeline shuffles, from its own seed
+        validation_data=validation_data,
+        callbacks=callbacks,
         verbose=verbose,
     )
 
@@ -929,7 +1245,8 @@ def fit_filter_cnn(
         for a, b in zip(model.get_weights(), true_model.get_weights(), strict=True)
     )
     return FitResult(
-        model=model,
+        keras_model=model,
+        history=history,
         losses=[float(v) for v in history.history["loss"]],
         effective_kernel_error=float(np.abs(learned - truth).max()),
         sepia_error=float(np.abs(rows - SEPIA).max()),
@@ -979,7 +1296,7 @@ def plot_kernels(kernel_size: int = 5, sigma: float = 1.0) -> Figure:
     """
     kernel = gaussian_kernel(kernel_size, sigma)
     table = kernel_size == 5 and float(sigma) == 1.0
-    fig = Figure(figsize=(11 if table else 7.5, 3.4), layout="constrained")
+    fig = new_figure(figsize=(11 if table else 7.5, 3.4), layout="constrained")
     axes = fig.subplots(1, 3 if table else 2)
     ax = axes[0]
     _heatmap(ax, SEPIA, "layer 1: SEPIA (rows = output)", ".3f", cmap="copper")
@@ -1009,31 +1326,41 @@ def plot_layer2_filters(model: keras.Model) -> Figure:
     layer is drawn as the full convolution it is equivalent to.
 
     Args:
-        model: A model from `build_filter_cnn` or `fit_filter_cnn`.
+        model: A model from `build_filter_cnn` or `fit_filter_cnn` (its
+            `gaussian_blur` layer), or any model (its last convolution).
 
     Returns:
         A matplotlib Figure with a 3x3 grid of heatmaps.
 
     Raises:
-        ValueError: If `model` has no `gaussian_blur` layer.
+        TypeError: If `model` is not a Keras model.
+        ValueError: If `model` has no convolution, or it does not map 3
+            channels to 3.
 
     Examples:
         >>> from fdmlearn.filters import build_filter_cnn, plot_layer2_filters
         >>> len(plot_layer2_filters(build_filter_cnn()).axes)
         10
     """
-    try:
-        layer = model.get_layer("gaussian_blur")
-    except ValueError as err:
-        raise ValueError("model must have a layer named 'gaussian_blur'") from err
-    w = layer.get_weights()[0]
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        full = np.zeros(w.shape[:2] + (3, 3), dtype=w.dtype)
-        for c in range(3):
-            full[:, :, c, c] = w[:, :, c, 0]
-        w = full
+    model = _check_model(model)
+    convs = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv2D | keras.layers.DepthwiseConv2D)
+    ]
+    names = {layer.name: layer for layer in convs}
+    # fdmlearn's own models name the layer; a student's model: its last convolution.
+    layer = names.get("gaussian_blur", convs[-1] if convs else None)
+    if layer is None:
+        raise ValueError(f"model {model.name!r} has no convolution layer to draw")
+    w, _ = _as_conv(layer)
+    if w.shape[2:] != (3, 3):
+        raise ValueError(
+            f"layer {layer.name!r} maps {w.shape[2]} channels to {w.shape[3]}; the 3x3 grid "
+            "needs 3 -> 3 (R, G, B)"
+        )
     k = w.shape[0]
-    fig = Figure(figsize=(7.5, 7.5), layout="constrained")
+    fig = new_figure(figsize=(7.5, 7.5), layout="constrained")
     axes = fig.subplots(3, 3)
     vmax = float(np.abs(w).max()) or 1.0
     signed = bool((w < 0).any())  # a trained layer can hold negative weights
@@ -1087,15 +1414,18 @@ def plot_images(images: dict[str, Any], *, clip: bool = True) -> Figure:
         >>> len(fig.axes)
         2
     """
+    if not isinstance(images, dict):
+        raise TypeError(f"images must be a dict of title -> image, got {type(images).__name__}")
     if not images:
         raise ValueError("images must map at least one title to an image")
+    clip = check_bool("clip", clip)
     checked = {}
     for title, img in images.items():
         a = _check_images(img, f"images[{title!r}]", takes_scale=False)
         if a.ndim != 3:
             raise ValueError(f"images[{title!r}] must be one image (H, W, 3), got {a.shape}")
         checked[title] = np.clip(a, 0.0, 1.0) if clip else a
-    fig = Figure(figsize=(3.3 * len(checked), 3.6), layout="constrained")
+    fig = new_figure(figsize=(3.3 * len(checked), 3.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(checked)))
     for ax, (title, img) in zip(axes, checked.items(), strict=True):
         ax.imshow(img, interpolation="nearest")
