@@ -1,0 +1,119 @@
+"""What reads one frame: the frame CNN (mean and attention pooling) and the digit detector.
+
+Both are small Keras models applied to every frame through
+`keras.layers.TimeDistributed`; `detection_targets` makes the maps the
+detector is pretrained to produce.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from fdmlearn.captioning.data import DIGIT_SIZE
+from fdmlearn.captioning.layers import N_SLOTS
+
+__all__ = ["detection_targets", "digit_detector", "frame_cnn"]
+
+
+def _conv(x: Any, filters: int, name: str, strides: int = 2) -> Any:
+    # Batch normalization makes the small CNN learn digits several times faster.
+    conv = keras.layers.Conv2D(filters, 3, strides, padding="same", use_bias=False, name=name)
+    x = conv(x)
+    # Momentum 0.9: the running statistics settle within tens of steps, not hundreds.
+    x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _input(frame_shape: tuple[int, int, int]) -> tuple[Any, Any]:
+    frame = keras.Input(frame_shape, name="frame")
+    # Digits are 28 pixels tall: halving a canvas of 48 or more keeps them readable.
+    x = (
+        keras.layers.AveragePooling2D(2, name="downsample")(frame)
+        if min(frame_shape[:2]) >= 48
+        else frame
+    )
+    return frame, x
+
+
+def digit_detector(frame_shape: tuple[int, int, int]) -> keras.Model:
+    """A fully convolutional detector: a frame -> one map per digit class.
+
+    Four convolutions: two strided ones down to an 8x8 grid (for a 64x64
+    frame), then two that keep it, so each cell sees a whole digit (46
+    pixels) around its centre. The last layer, ``digit_maps``, gives logits;
+    ``digit_probabilities`` their sigmoid.
+    """
+    frame, x = _input(frame_shape)
+    x = _conv(x, 16, "conv1")
+    x = _conv(x, 32, "conv2")
+    x = _conv(x, 64, "detect1", strides=1)
+    x = _conv(x, 64, "detect2", strides=1)
+    logits = keras.layers.Conv2D(N_SLOTS, 1, name="digit_maps")(x)
+    maps = keras.layers.Activation("sigmoid", name="digit_probabilities")(logits)
+    return keras.Model(frame, maps, name="digit_detector")
+
+
+def frame_cnn(frame_shape: tuple[int, int, int], feature_dim: int) -> keras.Model:
+    """A small strided CNN: a frame -> a vector of *what* (64 values) and *where*.
+
+    Strided convolutions with few filters, cheap enough for a shared 2-core CPU.
+    """
+    frame, x = _input(frame_shape)
+    x = _conv(x, 16, "conv1")
+    fine = x
+    x = _conv(x, 32, "conv2")
+    x = _conv(x, 64, "conv3")
+    # *What* digit it is, wherever it is: the global maximum of the deepest features.
+    what = keras.layers.GlobalMaxPooling2D(name="what")(x)
+    # *Where* it is: the strongest response in every column and in every row, from
+    # the first layer (fine positions) and the last (positions of digit-like features,
+    # which keep two digits' motions apart). Averaged over frames, these profiles show
+    # how far each digit travelled along each axis, which is what motion words say.
+    profiles = []
+    for level, maps in (("conv1", fine), ("conv3", x)):
+        rows, cols = maps.shape[1], maps.shape[2]
+        for axis, pool in (("columns", (rows, 1)), ("rows", (1, cols))):
+            pooled = keras.layers.MaxPooling2D(pool, name=f"{level}_{axis}_max")(maps)
+            profiles.append(keras.layers.Flatten(name=f"{level}_{axis}_profile")(pooled))
+    where = keras.layers.Concatenate(name="profiles")(profiles)
+    where = keras.layers.Dense(feature_dim - what.shape[-1], activation="relu", name="where")(where)
+    vector = keras.layers.Concatenate(name="frame_vector")([what, where])
+    return keras.Model(frame, vector, name="frame_cnn")
+
+
+def detection_targets(
+    digits: np.ndarray,
+    positions: np.ndarray,
+    frame_size: tuple[int, int],
+    grid: tuple[int, int],
+    sigma: float = 0.7,
+) -> np.ndarray:
+    """The maps the detector should give: a bump at each digit's centre, in its channel.
+
+    A Gaussian bump (in cells), not a single cell: a centre near a cell border
+    would otherwise make two almost identical cells get opposite labels.
+
+    Args:
+        digits: int array (N, n_digits).
+        positions: int array (N, n_digits, T, 2): top-left corners (row, column).
+        frame_size: (height, width) of a frame in pixels.
+        grid: (rows, cols) of the detector's maps.
+        sigma: Width of a bump, in cells.
+
+    Returns:
+        float32 array (N * T, rows, cols, 10), frames in clip order.
+    """
+    n, n_digits, t, _ = positions.shape
+    scale = np.array(grid, dtype=np.float64) / np.array(frame_size, dtype=np.float64)
+    centre = (positions + DIGIT_SIZE / 2) * scale - 0.5  # (N, D, T, 2) in cells
+    gy = np.exp(-((np.arange(grid[0]) - centre[..., 0:1]) ** 2) / (2 * sigma**2))
+    gx = np.exp(-((np.arange(grid[1]) - centre[..., 1:2]) ** 2) / (2 * sigma**2))
+    bumps = (gy[..., :, None] * gx[..., None, :]).astype(np.float32)  # (N, D, T, rows, cols)
+    targets = np.zeros((n, t, *grid, N_SLOTS), dtype=np.float32)
+    for d in range(n_digits):
+        onehot = np.eye(N_SLOTS, dtype=np.float32)[digits[:, d]][:, None, None, None, :]
+        targets = np.maximum(targets, bumps[:, d, ..., None] * onehot)
+    return targets.reshape(n * t, *grid, N_SLOTS)

@@ -1,0 +1,253 @@
+"""The caption model's own Keras layers, registered so that `.keras` files rebuild them.
+
+- `FramePositions`: a learned vector per frame index (*when* a frame was).
+- `DigitSlots`: per-frame digit maps -> one token ("slot") per digit class,
+  laid out as `SlotLayout` says.
+- `CaptionDecoder`: the LSTM that writes one word per step from the previous
+  word and the video vector (mean pooling, attention over frames, or
+  attention over digit slots).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import keras
+from keras import ops
+
+__all__ = ["N_SLOTS", "CaptionDecoder", "DigitSlots", "FramePositions", "SlotLayout"]
+
+N_SLOTS = 10  # one slot per digit class
+POOLINGS = ("mean", "attention", "digits")
+
+
+def _register(cls: type) -> type:
+    return keras.saving.register_keras_serializable(
+        package="fdmlearn", name=f"captioning.{cls.__name__}"
+    )(cls)
+
+
+@dataclass(frozen=True)
+class SlotLayout:
+    """Where each quantity sits in a digit slot (the last axis of `DigitSlots`' output).
+
+    A slot is the vector ``[presence, count, average profile, profile of
+    frame 0, ..., profile of frame T-1]``, where a *profile* is the digit's
+    map summed over rows (one value per column) followed by the map summed
+    over columns (one value per row).
+
+    Attributes:
+        n_frames: Frames per clip (T).
+        rows: Rows of the detector's maps.
+        cols: Columns of the detector's maps.
+
+    Examples:
+        >>> from fdmlearn.captioning.layers import SlotLayout
+        >>> layout = SlotLayout(n_frames=3, rows=8, cols=8)
+        >>> layout.PRESENCE, layout.COUNT, layout.average, layout.width
+        (0, 1, slice(2, 18, None), 66)
+    """
+
+    n_frames: int
+    rows: int
+    cols: int
+
+    PRESENCE: ClassVar[int] = 0  # how surely the digit is in the clip: its strongest response
+    COUNT: ClassVar[int] = 1  # how many copies: its map's mass, averaged over frames
+    SUMMARY: ClassVar[tuple[int, ...]] = (PRESENCE, COUNT)  # what the decoder reads of every slot
+
+    @property
+    def profile(self) -> int:
+        """Length of one profile: columns then rows."""
+        return self.cols + self.rows
+
+    @property
+    def average(self) -> slice:
+        """The profile averaged over the frames."""
+        start = len(self.SUMMARY)
+        return slice(start, start + self.profile)
+
+    def frame(self, t: int) -> slice:
+        """The profile of frame `t`."""
+        start = self.average.stop + t * self.profile
+        return slice(start, start + self.profile)
+
+    @property
+    def width(self) -> int:
+        """Length of a slot."""
+        return len(self.SUMMARY) + (self.n_frames + 1) * self.profile
+
+
+@_register
+class FramePositions(keras.layers.Layer):
+    """Adds a learned vector per frame index, so later layers can know *when* a frame was."""
+
+    def __init__(self, n_frames: int, dim: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_frames, self.dim = int(n_frames), int(dim)
+
+    def build(self, input_shape: Any) -> None:
+        self.table = self.add_weight(
+            shape=(self.n_frames, self.dim), initializer="random_normal", name="table"
+        )
+
+    def call(self, features: Any) -> Any:
+        return features + self.table[None]
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "n_frames": self.n_frames, "dim": self.dim}
+
+
+@_register
+class DigitSlots(keras.layers.Layer):
+    """Turns per-frame digit maps (N, T, rows, cols, 10) into slots (N, 10, width).
+
+    Slot k holds, as `SlotLayout` lays out: how surely digit k is in the clip
+    (its strongest response), how many copies of it there are (its map's
+    mass, averaged over frames), where it is on average (its column and row
+    profiles averaged over the frames), and where it is in every frame (those
+    profiles frame by frame). Reading a motion from a slot is the same job for
+    every digit, so one reader serves all ten.
+    """
+
+    def call(self, maps: Any) -> Any:
+        batch, k = ops.shape(maps)[0], maps.shape[-1]
+        # Sums, not maxima: two copies of one digit give twice the mass, so the
+        # decoder can tell "digit 3 ... and digit 3 ..." from a single 3.
+        profiles = ops.concatenate([ops.sum(maps, axis=2), ops.sum(maps, axis=3)], axis=2)
+        summary = [None, None]
+        summary[SlotLayout.PRESENCE] = ops.max(maps, axis=(1, 2, 3))[..., None]  # (N, k, 1)
+        summary[SlotLayout.COUNT] = ops.mean(ops.sum(maps, axis=(2, 3)), axis=1)[..., None]
+        per_frame = ops.reshape(ops.transpose(profiles, (0, 3, 1, 2)), (batch, k, -1))
+        average = ops.transpose(ops.mean(profiles, axis=1), (0, 2, 1))  # (N, k, cols + rows)
+        return ops.concatenate([*summary, average, per_frame], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
+        _, t, rows, cols, k = input_shape
+        return (input_shape[0], k, SlotLayout(t, rows, cols).width)
+
+
+@_register
+class CaptionDecoder(keras.layers.Layer):
+    """An LSTM that emits one word per step from (previous word, video vector).
+
+    With mean pooling the video vector is the frame average, the same at
+    every step. With attention it is a weighted average of the frames whose
+    weights are recomputed at every step from the LSTM's previous state
+    (additive attention, Bahdanau et al., 2015). With digit slots it is a
+    weighted average of the slots, each of which has a learned key of its
+    own, plus every slot's presence and count (`SlotLayout.SUMMARY`).
+
+    Inputs: ``(features, words)``: features (N, T or slots, dim), words
+    (N, steps) int. Output: word logits (N, steps, vocab_size).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        pooling: str,
+        embed_dim: int,
+        hidden: int,
+        attention_dim: int,
+        dropout: float,
+        video_dim: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.vocab_size, self.pooling, self.embed_dim = int(vocab_size), pooling, int(embed_dim)
+        self.hidden, self.attention_dim = int(hidden), int(attention_dim)
+        self.dropout, self.video_dim = float(dropout), int(video_dim)
+        self.embed = keras.layers.Embedding(vocab_size, embed_dim, name="word_embedding")
+        self.cell = keras.layers.LSTMCell(hidden, name="lstm")
+        self.drop = keras.layers.Dropout(dropout)
+        self.out = keras.layers.Dense(vocab_size, name="word_logits")
+        # A layer after pooling: whether the digit covered a column in *all* frames or in
+        # some is a non-linear function of the frame average, which a linear map cannot read.
+        self.video = keras.layers.Dense(video_dim, activation="relu", name="video_vector")
+        if pooling != "mean":
+            self.att_frames = keras.layers.Dense(attention_dim, use_bias=False, name="att_frames")
+            self.att_state = keras.layers.Dense(attention_dim, name="att_state")
+            self.att_score = keras.layers.Dense(1, use_bias=False, name="att_score")
+
+    def get_config(self) -> dict[str, Any]:
+        keys = ("vocab_size", "pooling", "embed_dim", "hidden", "attention_dim", "dropout")
+        return {
+            **super().get_config(),
+            **{k: getattr(self, k) for k in keys},
+            "video_dim": self.video_dim,
+        }
+
+    def build(self, input_shape: Any) -> None:
+        features_shape, _ = input_shape
+        n_items, dim = features_shape[1], features_shape[-1]
+        self.embed.build((None,))
+        summary = len(SlotLayout.SUMMARY) * n_items if self.pooling == "digits" else 0
+        self.video.build((None, dim + summary))
+        self.cell.build((None, self.embed_dim + self.video_dim))
+        self.out.build((None, self.hidden + self.video_dim))
+        if self.pooling != "mean":
+            self.att_frames.build((None, None, dim))
+            self.att_state.build((None, self.hidden))
+            self.att_score.build((None, None, self.attention_dim))
+        if self.pooling == "digits":
+            # A slot's content says where its digit is, not which digit it is. Without a
+            # key of its own, attention could not pick "the slot of the 3" after writing
+            # "digit 3": which digit made which motion would have to be guessed.
+            self.slot_keys = self.add_weight(
+                shape=(n_items, self.attention_dim), initializer="random_normal", name="slot_keys"
+            )
+
+    def context(self, features: Any, projected: Any, h: Any) -> tuple[Any, Any]:
+        """The video vector's input for this step, and the weights given to the frames."""
+        if self.pooling == "mean":
+            n_frames = ops.shape(features)[1]
+            weights = ops.ones(ops.shape(features)[:2], dtype=features.dtype) / ops.cast(
+                n_frames, features.dtype
+            )
+            return ops.mean(features, axis=1), weights
+        scores = self.att_score(ops.tanh(projected + self.att_state(h)[:, None, :]))[..., 0]
+        weights = ops.softmax(scores, axis=-1)
+        attended = ops.sum(features * weights[..., None], axis=1)
+        if self.pooling == "digits":
+            # Which digits are in the clip, and how many of each.
+            summary = [features[..., i] for i in SlotLayout.SUMMARY]
+            attended = ops.concatenate([attended, *summary], axis=-1)
+        return attended, weights
+
+    def project(self, features: Any) -> Any:
+        """The attention keys of the frames (or slots): computed once per clip."""
+        if self.pooling == "mean":
+            return features
+        keys = self.att_frames(features)
+        return keys + self.slot_keys[None] if self.pooling == "digits" else keys
+
+    def step(
+        self, features: Any, projected: Any, word: Any, h: Any, c: Any, training: bool = False
+    ) -> tuple[Any, Any, Any, Any]:
+        """One decoding step: (logits, h, c, frame weights)."""
+        video, weights = self.context(features, projected, h)
+        video = self.video(video)
+        x = ops.concatenate([self.embed(word), video], axis=-1)
+        _, (h, c) = self.cell(x, [h, c], training=training)
+        # "Deep output" (Xu et al., 2015): the word is read from the LSTM state *and*
+        # the video vector, so the LSTM only has to track where in the sentence it is.
+        logits = self.out(self.drop(ops.concatenate([h, video], axis=-1), training=training))
+        return logits, h, c, weights
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        features, words = inputs
+        projected = self.project(features)
+        batch = ops.shape(features)[0]
+        h = ops.zeros((batch, self.hidden), dtype=features.dtype)
+        c = ops.zeros((batch, self.hidden), dtype=features.dtype)
+        logits = []
+        # The caption is short (<= 11 steps), so the loop is unrolled into the graph.
+        for i in range(words.shape[1]):
+            step_logits, h, c, _ = self.step(features, projected, words[:, i], h, c, training)
+            logits.append(step_logits)
+        return ops.stack(logits, axis=1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
+        features_shape, words_shape = input_shape
+        return (features_shape[0], words_shape[1], self.vocab_size)

@@ -1,0 +1,649 @@
+"""The caption model: `Captioner`, its typed settings `CaptionerConfig`, building and loading.
+
+The network (`build_network`) is one Keras model, ``[videos, words] ->
+word logits``: a frame encoder applied to every frame, then the layers
+after it (frame positions, dropout) and the `CaptionDecoder`. `Captioner`
+wraps it with what a user needs: `fit`, `caption`, `evaluate`, `attention`,
+`save`. Training and decoding live in `training.py` and `decoding.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from fdmlearn._checks import check_choice, check_images, check_int, check_real
+from fdmlearn._saving import read_keras, write_keras
+from fdmlearn._training import check_strategy, scope
+from fdmlearn.captioning.data import Clips
+from fdmlearn.captioning.decoding import beam_search, greedy_search
+from fdmlearn.captioning.layers import POOLINGS
+from fdmlearn.captioning.metrics import bleu4, exact_match, word_accuracy
+from fdmlearn.captioning.network import build_network, in_chunks, network_parts, seeded_build
+from fdmlearn.captioning.training import fit_captions, pretrain_detector
+from fdmlearn.captioning.vocabulary import Vocabulary, words_of
+from fdmlearn.errors import LoadError
+
+__all__ = ["Captioner", "CaptionerConfig", "build_captioner", "load_captioner"]
+
+KIND = "Captioner"
+
+
+@dataclass(frozen=True)
+class CaptionerConfig:
+    """The settings of a caption model, checked when made.
+
+    Attributes:
+        n_frames: Frames per clip.
+        height: Frame height in pixels.
+        width: Frame width in pixels.
+        channels: 1 (grey) or 3 (colour).
+        pooling: ``"mean"``, ``"attention"`` or ``"digits"``.
+        feature_dim: Length of a frame vector, > 64 (64 values say *what*,
+            the rest *where*); with ``"digits"``, the size of the video vector.
+        embed_dim: Length of a word embedding.
+        hidden: LSTM units.
+        attention_dim: Units of the attention scorer.
+        dropout: Dropout rate on frame vectors and the LSTM output, in [0, 1).
+
+    Examples:
+        >>> from fdmlearn.captioning import CaptionerConfig
+        >>> config = CaptionerConfig(n_frames=10, height=64, width=64, pooling="attention")
+        >>> config.frame_shape, config.hidden
+        ((64, 64, 1), 128)
+    """
+
+    n_frames: int
+    height: int
+    width: int
+    channels: int = 1
+    pooling: str = "mean"
+    feature_dim: int = 192
+    embed_dim: int = 32
+    hidden: int = 128
+    attention_dim: int = 64
+    dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        checked = {
+            "n_frames": check_int("n_frames", self.n_frames, minimum=1),
+            "height": check_int("height", self.height, minimum=28),
+            "width": check_int("width", self.width, minimum=28),
+            "channels": check_choice("channels", self.channels, (1, 3)),
+            "pooling": check_choice("pooling", self.pooling, POOLINGS),
+            "feature_dim": check_int("feature_dim", self.feature_dim, minimum=65),
+            "embed_dim": check_int("embed_dim", self.embed_dim, minimum=1),
+            "hidden": check_int("hidden", self.hidden, minimum=1),
+            "attention_dim": check_int("attention_dim", self.attention_dim, minimum=1),
+            "dropout": check_real("dropout", self.dropout, minimum=0, maximum=1, open_max=True),
+        }
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)  # frozen: normalise NumPy scalars once
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels)."""
+        return (self.height, self.width, self.channels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain JSON values."""
+        return dataclasses.asdict(self)
+
+
+def _check_videos_for(config: CaptionerConfig, videos: Any, name: str = "videos") -> np.ndarray:
+    """`videos` as float32 after checking they fit a model with `config`."""
+    want = (config.n_frames, *config.frame_shape)
+    shape = getattr(videos, "shape", None)
+    if shape is not None and (len(shape) != 5 or tuple(shape[1:]) != want):
+        raise ValueError(
+            f"{name} must have shape (N, {', '.join(map(str, want))}) for this model "
+            f"({want[0]} frames of {want[1]}x{want[2]}x{want[3]}), got {tuple(shape)}"
+        )
+    videos = check_images(name, videos, shape=(None, *want))
+    if len(videos) == 0:
+        raise ValueError(f"{name} must hold at least one clip, got 0")
+    return videos
+
+
+def _check_clips_for(
+    config: CaptionerConfig,
+    vocabulary: Vocabulary,
+    clips: Any,
+    name: str = "clips",
+    *,
+    any_length: bool = False,
+) -> Clips:
+    """`clips` after checking they are clips of the kind the model was built for."""
+    if not isinstance(clips, Clips):
+        raise TypeError(
+            f"{name} must be a Clips (e.g. from moving_digits), got {type(clips).__name__}"
+        )
+    if len(clips) == 0:
+        raise ValueError(f"{name} must hold at least one clip, got 0")
+    got, want = (clips.n_frames, *clips.frame_shape), (config.n_frames, *config.frame_shape)
+    if got[1:] != want[1:] or (got[0] != want[0] and not any_length):
+        raise ValueError(
+            f"{name} do not fit this model: they have {got[0]} frames of "
+            f"{got[1]}x{got[2]}x{got[3]}, the model was built for {want[0]} frames of "
+            f"{want[1]}x{want[2]}x{want[3]}; build a model from these clips "
+            "(build_captioner(clips)) or make clips like the training ones"
+        )
+    unknown = vocabulary.unknown_words(clips.captions)
+    if unknown:
+        raise ValueError(
+            f"{name} hold words this model's vocabulary does not have, {unknown[:8]}: they "
+            "are clips of another kind than the model's training clips, and the model could "
+            "never write their captions"
+        )
+    longest = max(len(words_of(c)) for c in clips.captions)
+    if longest > vocabulary.max_words:
+        raise ValueError(
+            f"{name} hold a caption of {longest} words, but the model writes at most "
+            f"max_words={vocabulary.max_words}"
+        )
+    return clips
+
+
+# Captioner is longer than the house's ~200 lines because of its docstrings: every public
+# method documents its arguments and errors and runs an example (about 200 lines). Its
+# code is about 120 lines; training lives in training.py and decoding in decoding.py.
+class Captioner:
+    """A video caption model: frame encoder, pooling or attention, LSTM decoder.
+
+    Build one with `build_captioner` (or load one with `load_captioner`).
+    The Keras model that is trained is `keras_model`: inputs ``[videos,
+    words]``, output word logits (N, max_words + 1, vocabulary size). Its
+    parts are `frame_cnn` (the CNN applied to every frame: the digit detector
+    with ``pooling="digits"``), `encoder` (videos -> what the decoder attends
+    over) and `decoder`; they share the weights of `keras_model`, and stay
+    the same objects for the model's whole life.
+
+    Args:
+        vocabulary: The words the model can say.
+        config: Its settings (frame shape, pooling, sizes).
+        strategy: Optional `tf.distribute.Strategy` to build the model under;
+            training then runs on its devices.
+
+    Attributes:
+        history: Every call's losses, one list per key, concatenated
+            (``"loss"``, ``"val_loss"``, ``"pretrain_loss"``).
+        train_seconds: Total training time of all calls.
+    """
+
+    def __init__(
+        self, vocabulary: Vocabulary, config: CaptionerConfig, *, strategy: Any = None
+    ) -> None:
+        if not isinstance(vocabulary, Vocabulary):
+            raise TypeError(f"vocabulary must be a Vocabulary, got {type(vocabulary).__name__}")
+        if not isinstance(config, CaptionerConfig):
+            raise TypeError(f"config must be a CaptionerConfig, got {type(config).__name__}")
+        strategy = check_strategy(strategy)
+        with scope(strategy):
+            network = build_network(config, vocabulary)
+        self._attach(network, vocabulary, config, strategy)
+
+    @classmethod
+    def _from_keras(
+        cls, network: keras.Model, vocabulary: Vocabulary, config: CaptionerConfig, strategy: Any
+    ) -> Captioner:
+        model = cls.__new__(cls)
+        model._attach(network, vocabulary, config, strategy)
+        return model
+
+    def _attach(
+        self, network: keras.Model, vocabulary: Vocabulary, config: CaptionerConfig, strategy: Any
+    ) -> None:
+        self.vocabulary, self.config, self.strategy = vocabulary, config, strategy
+        self.keras_model = network
+        with scope(strategy):
+            self._parts = network_parts(network, config)
+        self.frame_cnn, self.decoder = self._parts.frame_cnn, self._parts.decoder
+        self.encoder = self._parts.encoder
+        self.history: dict[str, list[float]] = {}
+        self.train_seconds = 0.0
+        # XLA compilation of the unrolled decoder costs more than it saves on small CPU runs.
+        self.jit_compile: bool | str = False
+        self._tf_step: Any = None
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"Captioner(pooling={c.pooling!r}, {c.n_frames} frames of "
+            f"{c.height}x{c.width}x{c.channels}, {len(self.vocabulary)} tokens, "
+            f"{self.count_params():,} weights, trained {self.train_seconds:.0f} s)"
+        )
+
+    def _check_clips(self, clips: Any, name: str = "clips", *, any_length: bool = False) -> Clips:
+        return _check_clips_for(self.config, self.vocabulary, clips, name, any_length=any_length)
+
+    def _check_videos(self, videos: Any, name: str = "videos", *, any_length: bool = False) -> Any:
+        if isinstance(videos, Clips):
+            videos = self._check_clips(videos, any_length=any_length).videos
+        config = self.config
+        if any_length and getattr(videos, "ndim", 0) == 5:
+            config = dataclasses.replace(config, n_frames=videos.shape[1])
+        return _check_videos_for(config, videos, name)
+
+    def pretrain(
+        self,
+        clips: Clips,
+        epochs: int = 2,
+        batch_size: int = 64,
+        learning_rate: float = 3e-3,
+        *,
+        callbacks: Any = None,
+        verbose: str | int = "auto",
+    ) -> keras.callbacks.History:
+        """Train the digit detector alone, on single frames, before captioning.
+
+        Only for ``pooling="digits"``. Every frame of `clips` becomes one
+        example whose target is a map per digit class with a bump where that
+        digit's centre is (known from `clips.digits` and `clips.positions`).
+        This is the bottom-up stage of Anderson et al. (2018), whose caption
+        model attends over the objects that a separately trained detector
+        found; Venugopalan et al. likewise took a CNN already trained on
+        images. `fit` then trains the decoder on the captions, with the
+        detector kept as it is (``freeze_cnn=True``) or trained along.
+
+        Args:
+            clips: Clips with `digits` and `positions` (as `moving_digits`
+                makes them); any number of frames, the model's frame size.
+            epochs: Passes over all the frames.
+            batch_size: Frames per gradient step.
+            learning_rate: Adam's step size, > 0.
+            callbacks: Keras callbacks.
+            verbose: ``"auto"`` (a progress bar), 0, 1 or 2.
+
+        Returns:
+            The Keras `History` of the detector's loss (also appended to
+            ``history["pretrain_loss"]``).
+
+        Raises:
+            TypeError: If `clips` is not a `Clips` or an argument has the wrong type.
+            ValueError: If the model does not use ``pooling="digits"``, the
+                clips lack digits or positions, or an argument is out of range.
+            NonFiniteLossError: If the loss became NaN or infinite (the
+                weights are restored).
+
+        Examples:
+            >>> from fdmlearn import captioning
+            >>> clips = captioning.moving_digits(8, n_digits=2, n_frames=3, size=32)
+            >>> model = captioning.build_captioner(clips, pooling="digits", hidden=16)
+            >>> history = model.pretrain(clips, epochs=1, verbose=0)
+            >>> len(history.history["loss"])
+            1
+        """
+        return pretrain_detector(
+            self,
+            clips,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+
+    def fit(
+        self,
+        clips: Clips,
+        epochs: int = 10,
+        batch_size: int = 32,
+        learning_rate: float = 3e-3,
+        schedule: str = "cosine",
+        validation: Clips | None = None,
+        *,
+        callbacks: Any = None,
+        verbose: str | int = "auto",
+        freeze_cnn: bool = False,
+        strategy: Any = None,
+    ) -> keras.callbacks.History:
+        """Train with teacher forcing and per-word cross-entropy.
+
+        At step i the decoder is fed the *true* word i-1 (teacher forcing) and
+        is scored by the cross-entropy of the true word i; padding after
+        ``<end>`` is ignored. Each call starts a fresh Adam optimizer (and
+        learning-rate schedule) from the current weights. A NaN or infinite
+        loss stops the call with `NonFiniteLossError` and puts the weights
+        back as they were before it.
+
+        Args:
+            clips: Training clips, of the kind the model was built for.
+            epochs: Passes over the clips.
+            batch_size: Clips per gradient step.
+            learning_rate: Adam's (initial) step size, > 0.
+            schedule: ``"cosine"`` decays the step size to 5% of
+                `learning_rate` over this call's steps; ``"constant"`` keeps it.
+            validation: Optional clips whose loss is reported each epoch.
+            callbacks: Keras callbacks.
+            verbose: ``"auto"`` (a progress bar), 0 (silent), 1 or 2 (one
+                line per epoch).
+            freeze_cnn: Keep the frame CNN (the digit detector with
+                ``pooling="digits"``) as it is and train the rest only. The
+                CNN's outputs are then computed once, before the first epoch,
+                so the epochs take a fraction of the time; useful after
+                `pretrain`.
+            strategy: None, or the strategy the model was built under
+                (distribution is chosen in `build_captioner`).
+
+        Returns:
+            The Keras `History` of this call (its losses are also appended
+            to `history`).
+
+        Raises:
+            TypeError: If `clips` is not a `Clips` or an argument has the wrong type.
+            ValueError: If the clips do not fit the model (frames, frame
+                size, words), hold NaN or unscaled pixels, or an argument is
+                out of range.
+            NonFiniteLossError: If the loss became NaN or infinite.
+
+        Examples:
+            >>> from fdmlearn import captioning
+            >>> clips = captioning.moving_digits(8, n_frames=3, size=32)
+            >>> model = captioning.build_captioner(clips, hidden=16, embed_dim=8)
+            >>> history = model.fit(clips, epochs=2, batch_size=4, verbose=0)
+            >>> len(history.history["loss"])
+            2
+        """
+        return fit_captions(
+            self,
+            clips,
+            epochs=epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            schedule=schedule,
+            validation=validation,
+            callbacks=callbacks,
+            verbose=verbose,
+            freeze_cnn=freeze_cnn,
+            strategy=strategy,
+        )
+
+    def caption(self, videos: Clips | np.ndarray, beam_width: int = 1) -> list[str]:
+        """Write a caption for each video.
+
+        Decoding starts from ``<start>`` and stops at ``<end>`` or after
+        `max_words` words. `beam_width=1` picks the most likely word at every
+        step (greedy); a larger width keeps that many partial captions and
+        returns the one with the highest total log-probability (beam search,
+        `decoding.beam_search`).
+
+        Args:
+            videos: A `Clips`, or a float array (N, n_frames, height, width,
+                channels) in [0, 1], of the kind the model was built for.
+            beam_width: 1 for greedy decoding, > 1 for beam search.
+
+        Returns:
+            N captions.
+
+        Raises:
+            TypeError: If the videos hold integers or `beam_width` is not an integer.
+            ValueError: If the videos do not fit the model, hold NaN or
+                unscaled pixels, or `beam_width` < 1.
+        """
+        videos = self._check_videos(videos)
+        beam_width = check_int("beam_width", beam_width, minimum=1)
+        return [self.vocabulary.decode(row) for row in _decode(self, videos, beam_width)[0]]
+
+    def attention(self, videos: Clips | np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Greedy captions and the weight each word gave to each frame (or digit slot).
+
+        Args:
+            videos: A `Clips` or a float array (N, n_frames, height, width,
+                channels) in [0, 1].
+
+        Returns:
+            `(captions, weights)`: weights has shape (N, steps, n_frames);
+            with mean pooling every weight is 1 / n_frames. With
+            ``pooling="digits"`` the last axis is the 10 digit slots instead:
+            which digit each word was about.
+
+        Raises:
+            ValueError: If the videos do not fit the model or hold NaN or
+                unscaled pixels.
+
+        Examples:
+            >>> from fdmlearn import captioning
+            >>> clips = captioning.moving_digits(2, n_frames=3, size=32)
+            >>> model = captioning.build_captioner(clips, pooling="attention", hidden=16)
+            >>> captions, weights = model.attention(clips)
+            >>> weights.shape[0], weights.shape[2], round(float(weights[0, 0].sum()), 3)
+            (2, 3, 1.0)
+        """
+        ids, weights = _decode(self, self._check_videos(videos))
+        return [self.vocabulary.decode(row) for row in ids], weights
+
+    def evaluate(self, clips: Clips, beam_width: int = 1) -> dict[str, float]:
+        """Caption `clips` and score the captions against the true ones.
+
+        Args:
+            clips: Clips with their true captions, of the kind the model was built for.
+            beam_width: Passed to `caption`.
+
+        Returns:
+            ``{"exact_match", "word_accuracy", "bleu4"}``, each in [0, 1].
+
+        Raises:
+            TypeError: If `clips` is not a `Clips`.
+            ValueError: If the clips do not fit the model (frames, frame
+                size, words unknown to the vocabulary).
+
+        Examples:
+            >>> from fdmlearn import captioning
+            >>> clips = captioning.moving_digits(8, n_frames=3, size=32)
+            >>> model = captioning.build_captioner(clips, hidden=16, embed_dim=8)
+            >>> scores = model.evaluate(clips)
+            >>> sorted(scores), 0 <= scores["exact_match"] <= 1
+            (['bleu4', 'exact_match', 'word_accuracy'], True)
+        """
+        clips = self._check_clips(clips)
+        predicted = self.caption(clips, beam_width=beam_width)
+        return {
+            "exact_match": exact_match(predicted, clips.captions),
+            "word_accuracy": word_accuracy(predicted, clips.captions),
+            "bleu4": bleu4(predicted, clips.captions),
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the model to one ``.keras`` file (network, vocabulary, config), atomically.
+
+        The file is written beside `path` and then moved into place, so a
+        save that fails halfway leaves a previous file at `path` untouched.
+        `keras.saving.load_model` can open it too (fdmlearn's layers are
+        registered); `load_captioner` gives back the `Captioner`.
+
+        Args:
+            path: File name ending in ``.keras``, in an existing folder.
+
+        Returns:
+            The path written.
+
+        Raises:
+            TypeError: If `path` is not a str or path.
+            ValueError: If `path` does not end in ``.keras`` or is a folder.
+            FileNotFoundError: If its folder does not exist.
+
+        Examples:
+            >>> import tempfile, pathlib
+            >>> from fdmlearn import captioning
+            >>> clips = captioning.moving_digits(2, n_frames=3, size=32)
+            >>> model = captioning.build_captioner(clips, hidden=16, embed_dim=8)
+            >>> model.save(pathlib.Path(tempfile.mkdtemp()) / "model.keras").name
+            'model.keras'
+        """
+        settings = {"vocabulary": self.vocabulary.get_config(), "config": self.config.to_dict()}
+        return write_keras(path, self.keras_model, kind=KIND, settings=settings)
+
+    def count_params(self) -> int:
+        """Number of weights in the model."""
+        return int(self.keras_model.count_params())
+
+
+def _step_function(model: Captioner, videos: np.ndarray) -> tuple[Any, tuple[np.ndarray, ...]]:
+    """The step function of `decoding.py` for these videos, and its initial state."""
+    if model._tf_step is None:
+        import tensorflow as tf
+
+        decoder = model.decoder
+
+        @tf.function(reduce_retracing=True)
+        def tf_step(features, projected, word, h, c):  # noqa: ANN001, ANN202
+            logits, h, c, weights = decoder.step(features, projected, word, h, c)
+            return tf.nn.log_softmax(logits), h, c, weights
+
+        model._tf_step = tf_step
+
+    def step(state: tuple[np.ndarray, ...], tokens: np.ndarray) -> Any:
+        features, projected, h, c, _ = state
+        log_probs, h, c, weights = model._tf_step(features, projected, tokens, h, c)
+        return log_probs.numpy(), (features, projected, h.numpy(), c.numpy(), weights.numpy())
+
+    features = in_chunks(model.encoder, videos)
+    projected = np.asarray(model.decoder.project(features))
+    zeros = np.zeros((len(videos), model.config.hidden), np.float32)
+    return step, (features, projected, zeros, zeros, np.zeros(features.shape[:2], np.float32))
+
+
+def _decode(model: Captioner, videos: np.ndarray, beam_width: int = 1) -> tuple[list, Any]:
+    ids, weights = [], []
+    v = model.vocabulary
+    limits = {"start_id": v.start_id, "end_id": v.end_id, "max_steps": v.max_words + 1}
+    for lo in range(0, len(videos), 512):
+        step, state = _step_function(model, videos[lo : lo + 512])
+        if beam_width == 1:
+            tokens, seen = greedy_search(step, state, observe=lambda s: s[-1], **limits)
+            weights.append(np.stack(seen, axis=1))
+        else:
+            tokens, _ = beam_search(step, state, width=beam_width, **limits)
+        ids += list(tokens)
+    return ids, (np.concatenate(weights) if weights else None)
+
+
+def build_captioner(
+    clips: Clips,
+    pooling: str = "mean",
+    *,
+    feature_dim: int = 192,
+    embed_dim: int = 32,
+    hidden: int = 128,
+    attention_dim: int = 64,
+    dropout: float = 0.2,
+    max_words: int = 10,
+    seed: int | np.random.Generator | None = 0,
+    strategy: Any = None,
+) -> Captioner:
+    """Build an untrained caption model for clips like `clips`.
+
+    The vocabulary is made from the clips' captions; frame count, frame size
+    and channels come from their videos.
+
+    Args:
+        clips: Training clips (their shapes and words define the model).
+        pooling: ``"mean"`` (one video vector, the notebook's design),
+            ``"attention"`` (a new weighted average of the frames per word)
+            or ``"digits"`` (a digit detector, one slot per digit class
+            holding where that digit is in every frame, and attention over
+            the slots; call `Captioner.pretrain` before `Captioner.fit`).
+        feature_dim: Length of a frame vector, > 64: 64 values say what
+            digit is seen, the others where it is. With ``"digits"``, the
+            size of the video vector.
+        embed_dim: Length of a word embedding.
+        hidden: LSTM units.
+        attention_dim: Units of the attention scorer.
+        dropout: Dropout rate in [0, 1).
+        max_words: Longest caption the model writes.
+        seed: An int >= 0 or a `numpy.random.Generator` makes the initial
+            weights repeat; None draws fresh ones. No global generator is
+            reseeded (use `fdmlearn.set_seed` for a whole program).
+        strategy: Optional `tf.distribute.Strategy` (e.g.
+            `tf.distribute.MirroredStrategy()` for several GPUs): the model
+            is built, and later compiled, under its scope.
+
+    Returns:
+        A `Captioner`.
+
+    Raises:
+        TypeError: If `clips` is not a `Clips` or an argument has the wrong type.
+        ValueError: If `pooling` is unknown or a size is out of range.
+
+    Examples:
+        >>> from fdmlearn import captioning
+        >>> clips = captioning.moving_digits(4, n_frames=3, size=32)
+        >>> model = captioning.build_captioner(clips, pooling="attention")
+        >>> model.keras_model.output_shape
+        (None, 11, 12)
+        >>> len(model.caption(clips.videos)) == 4
+        True
+    """
+    if not isinstance(clips, Clips):
+        raise TypeError(
+            f"clips must be a Clips (e.g. from moving_digits), got {type(clips).__name__}"
+        )
+    if len(clips) == 0:
+        raise ValueError("clips must hold at least one clip, got 0")
+    height, width, channels = clips.frame_shape
+    config = CaptionerConfig(
+        n_frames=clips.n_frames,
+        height=height,
+        width=width,
+        channels=channels,
+        pooling=pooling,
+        feature_dim=feature_dim,
+        embed_dim=embed_dim,
+        hidden=hidden,
+        attention_dim=attention_dim,
+        dropout=dropout,
+    )
+    vocabulary = Vocabulary.from_captions(clips.captions, max_words=max_words)
+    with seeded_build(seed):
+        return Captioner(vocabulary, config, strategy=strategy)
+
+
+def load_captioner(path: str | os.PathLike[str], *, strategy: Any = None) -> Captioner:
+    """Load a model written by `Captioner.save`; it writes identical captions.
+
+    Args:
+        path: The ``.keras`` file.
+        strategy: Optional `tf.distribute.Strategy` to load the model under
+            (its scope), for training it further on several devices.
+
+    Returns:
+        The `Captioner`.
+
+    Raises:
+        LoadError: If the path is missing, a folder, or not a file written by
+            `Captioner.save` (random bytes, another fdmlearn class's file,
+            a corrupt archive); the message names the file.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> from fdmlearn import captioning
+        >>> clips = captioning.moving_digits(4, n_frames=3, size=32)
+        >>> model = captioning.build_captioner(clips, hidden=16, embed_dim=8)
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "captioner.keras"
+        >>> _ = model.save(path)
+        >>> loaded = captioning.load_captioner(path)
+        >>> loaded.caption(clips) == model.caption(clips)
+        True
+        >>> loaded.config == model.config
+        True
+    """
+    strategy = check_strategy(strategy)
+    with scope(strategy):
+        keras_model, settings = read_keras(path, KIND)
+    try:
+        vocabulary = Vocabulary(**settings["vocabulary"])
+        config = CaptionerConfig(**settings["config"])
+        if keras_model.output_shape[-1] != len(vocabulary):
+            raise ValueError("its network and its vocabulary differ in size")
+    except (KeyError, TypeError, ValueError) as err:
+        raise LoadError(
+            f"cannot load a Captioner from {str(path)!r}: its settings are not a captioner's "
+            f"({err})"
+        ) from None
+    return Captioner._from_keras(keras_model, vocabulary, config, strategy)

@@ -1,0 +1,167 @@
+"""How a `Captioner` is trained: teacher forcing and per-word cross-entropy; detector pretraining.
+
+Every call goes through `fdmlearn._training.fit_keras`: a progress bar by
+default, callbacks, the Keras `History` returned, and a NaN or infinite
+loss stopping the call with `NonFiniteLossError` and the weights restored.
+Models are compiled under the strategy scope they were built under.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import keras
+
+from fdmlearn._checks import check_bool, check_choice, check_int, check_real
+from fdmlearn._training import check_callbacks, check_verbose, fit_keras, scope
+from fdmlearn.captioning.encoders import detection_targets
+from fdmlearn.captioning.network import in_chunks
+
+__all__ = ["fit_captions", "pretrain_detector"]
+
+
+def _check_steps(epochs: Any, batch_size: Any, learning_rate: Any) -> tuple[int, int, float]:
+    return (
+        check_int("epochs", epochs, minimum=1),
+        check_int("batch_size", batch_size, minimum=1),
+        check_real("learning_rate", learning_rate, minimum=0, open_min=True),
+    )
+
+
+def _record(model: Any, history: keras.callbacks.History, seconds: float, prefix: str = "") -> None:
+    model.train_seconds += seconds
+    for key, values in history.history.items():
+        model.history.setdefault(prefix + key, []).extend(float(v) for v in values)
+
+
+def _check_strategy_matches(model: Any, strategy: Any) -> None:
+    if strategy is not None and strategy is not model.strategy:
+        raise ValueError(
+            "strategy must be the one the model was built under: distribution is set when the "
+            "model is made, build_captioner(clips, strategy=strategy) or "
+            "load_captioner(path, strategy=strategy), so that the weights live on its devices"
+        )
+
+
+def fit_captions(
+    model: Any,
+    clips: Any,
+    *,
+    epochs: Any,
+    batch_size: Any,
+    learning_rate: Any,
+    schedule: Any,
+    validation: Any,
+    callbacks: Any,
+    verbose: Any,
+    freeze_cnn: Any,
+    strategy: Any,
+) -> keras.callbacks.History:
+    """`Captioner.fit` (see there)."""
+    clips = model._check_clips(clips)
+    videos = model._check_videos(clips.videos)
+    epochs, batch_size, learning_rate = _check_steps(epochs, batch_size, learning_rate)
+    schedule = check_choice("schedule", schedule, ("cosine", "constant"))
+    freeze_cnn = check_bool("freeze_cnn", freeze_cnn)
+    verbose, callbacks = check_verbose(verbose), check_callbacks(callbacks)
+    _check_strategy_matches(model, strategy)
+    inputs, targets = model.vocabulary.teacher_forcing(clips.captions)
+    val_data = None
+    if validation is not None:
+        validation = model._check_clips(validation, "validation")
+        val_in, val_out = model.vocabulary.teacher_forcing(validation.captions)
+        val_data = ([model._check_videos(validation.videos, "validation.videos"), val_in], val_out)
+
+    rate: Any = learning_rate
+    if schedule == "cosine":
+        steps = epochs * math.ceil(len(videos) / batch_size)
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
+    trainer = model.keras_model
+    t0 = time.perf_counter()
+    if freeze_cnn:
+        # A frozen CNN gives the same output in every epoch: compute it once and
+        # train only what comes after it. Epochs then cost a fraction of the time.
+        trainer = model._parts.head
+        videos = in_chunks(model._parts.cnn_part, videos)
+        if val_data is not None:
+            val_data = ([in_chunks(model._parts.cnn_part, val_data[0][0]), val_in], val_out)
+    model.frame_cnn.trainable = not freeze_cnn
+    try:
+        with scope(model.strategy):
+            trainer.compile(
+                optimizer=keras.optimizers.Adam(rate),
+                loss=keras.losses.SparseCategoricalCrossentropy(
+                    from_logits=True, ignore_class=model.vocabulary.pad_id
+                ),
+                jit_compile=model.jit_compile,
+            )
+        history = fit_keras(
+            trainer,
+            [videos, inputs],
+            targets,
+            what="Captioner.fit",
+            verbose=verbose,
+            callbacks=callbacks,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_data=val_data,
+            shuffle=True,
+        )
+    finally:
+        model.frame_cnn.trainable = True
+    _record(model, history, time.perf_counter() - t0)
+    return history
+
+
+def pretrain_detector(
+    model: Any,
+    clips: Any,
+    *,
+    epochs: Any,
+    batch_size: Any,
+    learning_rate: Any,
+    callbacks: Any,
+    verbose: Any,
+) -> keras.callbacks.History:
+    """`Captioner.pretrain` (see there)."""
+    if model.config.pooling != "digits":
+        raise ValueError(
+            f"pretrain needs a model built with pooling='digits', this one has "
+            f"pooling={model.config.pooling!r}"
+        )
+    clips = model._check_clips(clips, any_length=True)
+    if clips.digits is None or clips.positions is None:
+        raise ValueError(
+            "clips must have digits and positions (as moving_digits makes them) to pretrain"
+        )
+    videos = model._check_videos(clips.videos, any_length=True)
+    epochs, batch_size, learning_rate = _check_steps(epochs, batch_size, learning_rate)
+    verbose, callbacks = check_verbose(verbose), check_callbacks(callbacks)
+    frames = videos.reshape(-1, *videos.shape[2:])
+    detector = model.frame_cnn
+    with scope(model.strategy):
+        logits = detector.get_layer("digit_maps").output
+        trainer = keras.Model(detector.input, logits, name="digit_detector_logits")
+        trainer.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        )
+    targets = detection_targets(
+        clips.digits, clips.positions, videos.shape[2:4], tuple(logits.shape[1:3])
+    )
+    t0 = time.perf_counter()
+    history = fit_keras(
+        trainer,
+        frames,
+        targets,
+        what="Captioner.pretrain",
+        verbose=verbose,
+        callbacks=callbacks,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+    )
+    _record(model, history, time.perf_counter() - t0, prefix="pretrain_")
+    return history
