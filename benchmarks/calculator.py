@@ -72,7 +72,7 @@ def train_and_measure(
     calc = calculator.build_calculator(2, 3, architecture=architecture)
     name = "default" if architecture == "default" else "reference (notebook)"
 
-    calc.fit_reader(train, epochs=settings["reader_epochs"].get(architecture))
+    calc.fit_reader(train, epochs=settings["reader_epochs"].get(architecture), verbose=2)
     digit_acc = float((calc.read_digits(test.images) == test.digits).mean())
     rows.append(
         stage_row(name, "1. reader alone", {"digit_accuracy": digit_acc}, calc.timings["reader"])
@@ -83,13 +83,14 @@ def train_and_measure(
         train,
         epochs=settings["adder_epochs"].get(architecture),
         samples=settings["adder_samples"],
+        verbose=2,
     )
     rows.append(
         stage_row(name, "2. reader + adder, chained", calc.evaluate(test), calc.timings["adder"])
     )
     log(rows[-1])
 
-    calc.fine_tune(train, max_sequences=settings["fine_tune_sequences"])
+    calc.fine_tune(train, max_sequences=settings["fine_tune_sequences"], verbose=2)
     rows.append(
         stage_row(name, "3. fine-tuned end to end", calc.evaluate(test), calc.timings["fine_tune"])
     )
@@ -258,7 +259,9 @@ def main() -> None:
     test42 = calculator.make_dataset(n_test, 4, 2, split="test", seed=2)
     cum = calculator.build_calculator(4, 2, cumulative=True, reader=default.reader)
     fdmlearn.set_seed(0)
-    cum.fit_adder(epochs=settings["adder_epochs"].get("default"), samples=settings["adder_samples"])
+    cum.fit_adder(
+        epochs=settings["adder_epochs"].get("default"), samples=settings["adder_samples"], verbose=2
+    )
     cum_scores = cum.evaluate(test42)
     cum_random_adder = adder_on_random_digits(cum, 10_000 if quick else 100_000, seed=4)
     log({"4x2 cumulative": cum_scores, "adder_random": cum_random_adder})

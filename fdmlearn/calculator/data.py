@@ -1,0 +1,340 @@
+"""Sequences of MNIST digit images that spell numbers, and their exact sums.
+
+Sums are exact whatever the size: they are `int64` arrays while the largest
+possible sum fits in 63 bits, and object arrays of Python integers beyond
+(for example 20,000 operands of 15 digits), so they never overflow.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from fdmlearn._checks import (
+    check_array,
+    check_choice,
+    check_images,
+    check_index,
+    check_int,
+    check_rng,
+)
+from fdmlearn.datasets import mnist_split
+
+__all__ = [
+    "MAX_DIGITS",
+    "MAX_IMAGES",
+    "CalculatorDataset",
+    "make_dataset",
+    "n_sum_digits",
+]
+
+MAX_DIGITS = 15
+"""Most digits per operand."""
+
+MAX_IMAGES = 1_000_000
+"""Most digit images in one dataset (3.1 GB of float32 pixels): checked before allocating."""
+
+IMAGE_SHAPE = (28, 28, 1)
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def check_sizes(n_operands: Any, n_digits: Any) -> tuple[int, int]:
+    """The two layout numbers, checked: `n_operands >= 2`, `1 <= n_digits <= MAX_DIGITS`."""
+    return (
+        check_int("n_operands", n_operands, minimum=2),
+        check_int("n_digits", n_digits, minimum=1, maximum=MAX_DIGITS),
+    )
+
+
+def n_sum_digits(n_operands: int, n_digits: int) -> int:
+    """How many digits the largest possible sum has.
+
+    Every sum is written with this many digits, with leading zeros, so that
+    the adder always emits the same number of characters.
+
+    Args:
+        n_operands: Number of numbers added (>= 2).
+        n_digits: Digits per number (1 to 15).
+
+    Returns:
+        The number of digits of `n_operands * (10**n_digits - 1)`.
+
+    Raises:
+        TypeError: If a size is not an integer.
+        ValueError: If `n_operands < 2` or `n_digits` is outside 1..15.
+
+    Examples:
+        >>> n_sum_digits(2, 3)  # 999 + 999 = 1998
+        4
+        >>> n_sum_digits(4, 2)  # 4 * 99 = 396
+        3
+    """
+    n_operands, n_digits = check_sizes(n_operands, n_digits)
+    return len(str(n_operands * (10**n_digits - 1)))
+
+
+def value_dtype(largest: int) -> Any:
+    """`int64` if every value up to `largest` fits in it, else `object` (Python ints)."""
+    return np.int64 if largest <= _INT64_MAX else object
+
+
+def to_chars(values: Any, width: int) -> np.ndarray:
+    """Digits of each value, most significant first: (...,) -> (..., width) int64."""
+    values = np.asarray(values)
+    if values.dtype == object:
+        text = [str(int(v)).zfill(width) for v in values.ravel()]
+        flat = np.array([[ord(c) - 48 for c in t] for t in text], dtype=np.int64)
+        return flat.reshape(*values.shape, width)
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (values.astype(np.int64)[..., None] // powers) % 10
+
+
+def from_chars(chars: Any) -> np.ndarray:
+    """Values from their digits (..., width), most significant first; exact at any width."""
+    chars = np.asarray(chars, dtype=np.int64)
+    width = chars.shape[-1]
+    if width <= 18:
+        powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+        return (chars * powers).sum(axis=-1)
+    flat = chars.reshape(-1, width)
+    out = np.empty(len(flat), dtype=object)
+    out[:] = [int("".join(map(str, row))) for row in flat]
+    return out.reshape(chars.shape[:-1])
+
+
+def operand_values(digits: np.ndarray, n_operands: int, n_digits: int) -> np.ndarray:
+    """(N, n_operands * n_digits) digits -> (N, n_operands) numbers (n_digits <= 15: int64)."""
+    place = 10 ** np.arange(n_digits - 1, -1, -1, dtype=np.int64)
+    return digits.reshape(len(digits), n_operands, n_digits) @ place
+
+
+def running_totals(operands: np.ndarray, n_digits: int) -> np.ndarray:
+    """Running totals along axis 1, exact: object dtype when int64 could overflow."""
+    dtype = value_dtype(operands.shape[1] * (10**n_digits - 1))
+    return np.cumsum(operands.astype(dtype), axis=1)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CalculatorDataset:
+    """Sequences of MNIST digit images and the numbers they spell.
+
+    Build one with `make_dataset`. Sequence `i` holds `n_operands` numbers of
+    `n_digits` digits, one after the other, most significant digit first.
+    It indexes like a NumPy array: `data[-1]`, `data[2:5]`, `data[mask]` and
+    `data[[0, 3]]` are datasets of the chosen sequences.
+
+    Attributes:
+        images: (N, n_operands * n_digits, 28, 28, 1) float32 in [0, 1].
+        digits: (N, n_operands * n_digits) int64, the digit of each image.
+        operands: (N, n_operands) int64, the numbers.
+        sums: (N,) the sum of the numbers: int64, or Python ints (object
+            dtype) when the largest possible sum does not fit in int64.
+        running: (N, n_operands) the running total after each number (same dtype).
+        mnist_indices: (N, n_operands * n_digits) int64, which image of the
+            MNIST split each position shows.
+        split: `"train"` or `"test"`: the MNIST split all images come from.
+        n_operands: Numbers per sequence.
+        n_digits: Digits per number.
+
+    Examples:
+        >>> from fdmlearn.calculator import make_dataset
+        >>> data = make_dataset(5, n_operands=2, n_digits=3, split="test", seed=0)
+        >>> data[-1]
+        CalculatorDataset(n=1, n_operands=2, n_digits=3, split='test')
+        >>> bool(data[-1].sums[0] == data.sums[4])
+        True
+    """
+
+    images: np.ndarray
+    digits: np.ndarray
+    operands: np.ndarray
+    sums: np.ndarray
+    running: np.ndarray
+    mnist_indices: np.ndarray
+    split: str
+    n_operands: int
+    n_digits: int
+
+    def __post_init__(self) -> None:
+        # A dataset built by hand is checked once here; make_dataset and
+        # indexing build theirs through `_trusted`, which skips the checks.
+        n_operands, n_digits = check_sizes(self.n_operands, self.n_digits)
+        length = n_operands * n_digits
+        images = self.images
+        if np.ndim(images) == 4:
+            images = np.asarray(images)[..., None]
+        images = check_images("images", images, shape=(None, length, *IMAGE_SHAPE))
+        n = len(images)
+        digits = check_array(
+            "digits", self.digits, shape=(n, length), kind="int", minimum=0, maximum=9
+        )
+        operands = operand_values(digits.astype(np.int64), n_operands, n_digits)
+        running = running_totals(operands, n_digits)
+        given = np.asarray(self.sums)
+        if given.shape != (n,) or any(
+            int(a) != int(b) for a, b in zip(given, running[:, -1], strict=True)
+        ):
+            raise ValueError("sums must be the sums of the numbers that digits spell")
+        for name, value in [
+            ("images", images),
+            ("digits", digits.astype(np.int64)),
+            ("operands", operands),
+            ("sums", running[:, -1].copy()),
+            ("running", running),
+            ("n_operands", n_operands),
+            ("n_digits", n_digits),
+        ]:
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "split", check_choice("split", self.split, ("train", "test")))
+        indices = np.asarray(self.mnist_indices)
+        if indices.shape != (n, length):
+            raise ValueError(f"mnist_indices must have shape {(n, length)}, got {indices.shape}")
+
+    @classmethod
+    def _trusted(cls, **values: Any) -> CalculatorDataset:
+        data = object.__new__(cls)
+        for f in fields(cls):
+            object.__setattr__(data, f.name, values[f.name])
+        return data
+
+    def __len__(self) -> int:
+        return len(self.digits)
+
+    @property
+    def sequence_length(self) -> int:
+        """Images per sequence: `n_operands * n_digits`."""
+        return self.n_operands * self.n_digits
+
+    @property
+    def sum_width(self) -> int:
+        """Digits every sum is written with (see `n_sum_digits`)."""
+        return n_sum_digits(self.n_operands, self.n_digits)
+
+    def __getitem__(self, index: Any) -> CalculatorDataset:
+        """A dataset of some of the sequences (NumPy-style index; one int gives 1 sequence)."""
+        positions, _ = check_index(index, len(self))
+        return CalculatorDataset._trusted(
+            images=self.images[positions],
+            digits=self.digits[positions],
+            operands=self.operands[positions],
+            sums=self.sums[positions],
+            running=self.running[positions],
+            mnist_indices=self.mnist_indices[positions],
+            split=self.split,
+            n_operands=self.n_operands,
+            n_digits=self.n_digits,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"CalculatorDataset(n={len(self)}, n_operands={self.n_operands}, "
+            f"n_digits={self.n_digits}, split={self.split!r})"
+        )
+
+    def _repr_html_(self, max_rows: int = 3) -> str:
+        """The first sequences as image strips with their sums, for Jupyter."""
+        from matplotlib.image import imsave
+
+        rows = []
+        for i in range(min(max_rows, len(self))):
+            # At most 24 images a strip, so that long sequences stay small.
+            strip = np.concatenate(list(self.images[i, :24, :, :, 0]), axis=1)
+            buf = io.BytesIO()
+            imsave(buf, strip, cmap="gray_r", vmin=0.0, vmax=1.0, format="png")
+            src = base64.b64encode(buf.getvalue()).decode("ascii")
+            text = " + ".join(str(int(v)) for v in self.operands[i]) + f" = {int(self.sums[i])}"
+            rows.append(
+                f'<tr><td><img src="data:image/png;base64,{src}" style="height:28px" '
+                f'alt="{html.escape(text)}"></td><td>{html.escape(text)}</td></tr>'
+            )
+        more = len(self) - len(rows)
+        tail = f"<tr><td colspan=2>… {more} more</td></tr>" if more > 0 else ""
+        return f"<p>{html.escape(repr(self))}</p><table>{''.join(rows)}{tail}</table>"
+
+    @property
+    def sum_chars(self) -> np.ndarray:
+        """(N, n_sum_digits) digits of each final sum, with leading zeros."""
+        return to_chars(self.sums, self.sum_width)
+
+    @property
+    def running_chars(self) -> np.ndarray:
+        """(N, n_operands, n_sum_digits) digits of each running total."""
+        return to_chars(self.running, self.sum_width)
+
+
+def make_dataset(
+    n: int,
+    n_operands: int = 2,
+    n_digits: int = 3,
+    split: str = "train",
+    seed: int | np.random.Generator | None = 0,
+) -> CalculatorDataset:
+    """Draw `n` random sequences of MNIST digit images and their sums.
+
+    Every position of every sequence shows an image drawn at random, with
+    replacement, from one MNIST split only: a test set never shows a digit
+    image that training saw. Numbers may have leading zeros (`061` is 61).
+    Generation is vectorized: 60,000 sequences take about a second.
+
+    Args:
+        n: Number of sequences (>= 1).
+        n_operands: Numbers per sequence (>= 2).
+        n_digits: Digits per number (1 to 15).
+        split: `"train"` or `"test"`.
+        seed: An int >= 0, None (fresh entropy) or a `numpy.random.Generator`;
+            the same int gives the same dataset.
+
+    Returns:
+        A `CalculatorDataset`.
+
+    Raises:
+        TypeError: If `n`, `n_operands`, `n_digits` or `seed` has the wrong type.
+        ValueError: If one of them is out of range, `split` is unknown, or the
+            dataset would hold more than `MAX_IMAGES` images.
+
+    Examples:
+        >>> data = make_dataset(3, n_operands=2, n_digits=3, split="test", seed=1)
+        >>> data
+        CalculatorDataset(n=3, n_operands=2, n_digits=3, split='test')
+        >>> data.images.shape, data.images.dtype
+        ((3, 6, 28, 28, 1), dtype('float32'))
+        >>> d, ops_ = data.digits[0], data.operands[0]
+        >>> bool(ops_[0] == 100 * d[0] + 10 * d[1] + d[2])
+        True
+        >>> data.running.shape, bool((data.running[:, -1] == data.sums).all())
+        ((3, 2), True)
+    """
+    n = check_int("n", n, minimum=1)
+    n_operands, n_digits = check_sizes(n_operands, n_digits)
+    split = check_choice("split", split, ("train", "test"))
+    rng = check_rng(seed)
+    length = n_operands * n_digits
+    if n * length > MAX_IMAGES:
+        raise ValueError(
+            f"make_dataset(n={n}, n_operands={n_operands}, n_digits={n_digits}) would hold "
+            f"{n * length:,} digit images ({n * length * 3136 / 2**30:.1f} GiB); the limit is "
+            f"MAX_IMAGES = {MAX_IMAGES:,}: draw fewer or shorter sequences"
+        )
+    images, labels = mnist_split(split)
+    indices = rng.integers(0, len(labels), size=(n, length), dtype=np.int64)
+    digits = labels[indices].astype(np.int64)
+    seq_images = images[indices].astype(np.float32)  # one gather, then scale in place
+    seq_images /= np.float32(255.0)
+    operands = operand_values(digits, n_operands, n_digits)
+    running = running_totals(operands, n_digits)
+    return CalculatorDataset._trusted(
+        images=seq_images[..., None],
+        digits=digits,
+        operands=operands,
+        sums=running[:, -1].copy(),
+        running=running,
+        mnist_indices=indices,
+        split=split,
+        n_operands=n_operands,
+        n_digits=n_digits,
+    )
