@@ -25,7 +25,6 @@ import keras
 import numpy as np
 from _record import Recorder
 
-import fdmlearn
 from fdmlearn import deep
 
 SEED_NOTEBOOK = {
@@ -35,12 +34,33 @@ SEED_NOTEBOOK = {
 
 
 def ablation_recipes() -> list[tuple[str, deep.Recipe]]:
-    """Cumulative steps from the baseline to `improved`, then variations, all at depth 3."""
+    """Cumulative steps from the baseline to `improved`, then variations, all at depth 3.
+
+    Every derived recipe gets its own description: `dataclasses.replace` would
+    otherwise copy the parent's, and the record would describe a recipe wrongly
+    (it once called `sigmoid_adamw` a batch-normalized network).
+    """
     base = deep.RECIPES["baseline"]
     relu = deep.RECIPES["relu"]
-    he = dataclasses.replace(relu, name="relu_he", initializer="he_normal")
-    adamw = dataclasses.replace(he, name="relu_he_adamw", optimizer="adamw", learning_rate=1e-3)
-    cosine = dataclasses.replace(adamw, name="relu_he_adamw_cosine", schedule="cosine")
+    he = dataclasses.replace(
+        relu,
+        name="relu_he",
+        description="ReLU with He-normal initialization, SGD 0.01.",
+        initializer="he_normal",
+    )
+    adamw = dataclasses.replace(
+        he,
+        name="relu_he_adamw",
+        description="ReLU, He init, AdamW with a constant learning rate 1e-3.",
+        optimizer="adamw",
+        learning_rate=1e-3,
+    )
+    cosine = dataclasses.replace(
+        adamw,
+        name="relu_he_adamw_cosine",
+        description="ReLU, He init, AdamW (lr 1e-3) with a cosine decay to 0.",
+        schedule="cosine",
+    )
     improved = deep.RECIPES["improved"]
     return [
         ("baseline: sigmoid, Glorot, SGD 0.01", base),
@@ -51,18 +71,23 @@ def ablation_recipes() -> list[tuple[str, deep.Recipe]]:
         ("+ label smoothing 0.1 (= improved)", improved),
         (
             "improved + batch normalization",
-            dataclasses.replace(improved, name="improved_bn", normalization="batch"),
+            dataclasses.replace(
+                improved,
+                name="improved_bn",
+                description="The improved recipe with batch normalization before each ReLU.",
+                normalization="batch",
+            ),
         ),
         (
             "improved + residual connections",
-            dataclasses.replace(improved, name="improved_res", residual=True),
-        ),
-        (
-            "sigmoid + AdamW + cosine (no BN)",
             dataclasses.replace(
-                deep.RECIPES["sigmoid_bn"], name="sigmoid_adamw", normalization=None
+                improved,
+                name="improved_res",
+                description="The improved recipe with skip connections around blocks 2..depth.",
+                residual=True,
             ),
         ),
+        ("sigmoid + AdamW + cosine (no BN)", deep.RECIPES["sigmoid_adamw"]),
         ("sigmoid + batch norm + AdamW + cosine (sigmoid_bn)", deep.RECIPES["sigmoid_bn"]),
     ]
 
@@ -90,8 +115,7 @@ def overhead(rec: Recorder, common: dict, quick: bool) -> None:
         for kind in ("plain", "depth_study"):
             w0, c0 = time.perf_counter(), time.process_time()
             if kind == "plain":
-                fdmlearn.set_seed(0)
-                model = deep.RECIPES["improved"].build(3, total_steps=total_steps)
+                model = deep.RECIPES["improved"].build(3, total_steps=total_steps, seed=0)
                 model.fit(
                     x, y1, batch_size=128, epochs=epochs, validation_data=(xt, yt1), verbose=0
                 )
@@ -164,6 +188,42 @@ def depth1_ablation(rec: Recorder, common: dict, quick: bool) -> None:
         rec.write({"ablation_depth1": rows, "tables": {title: table}}, name="deep-depth1")
 
 
+def seed_spread(rec: Recorder, common: dict, n_seeds: int, quick: bool) -> None:
+    """The main study for several seeds: is a difference between recipes or depths real?"""
+    accuracy: dict[str, dict[int, list[float]]] = {}
+    for seed in range(n_seeds):
+        for name in ("baseline", "relu", "improved"):
+            # The seed draws the initial weights, dropout masks and batch order.
+            study = deep.depth_study((1, 2, 3), name, **{**common, "seed": seed})
+            for d, a in study.test_accuracy.items():
+                accuracy.setdefault(name, {}).setdefault(d, []).append(a)
+            print(seed, name, {d: round(a, 4) for d, a in study.test_accuracy.items()}, flush=True)
+    lines = [
+        "| recipe | depth | mean test accuracy | min | max | seeds |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, per_depth in accuracy.items():
+        for d, values in per_depth.items():
+            lines.append(
+                f"| {name} | {d} | {pct(float(np.mean(values)))} | {pct(min(values))} "
+                f"| {pct(max(values))} | {len(values)} |"
+            )
+    scale = "quick subset" if quick else "full MNIST"
+    title = f"Training deeper models: test accuracy over {n_seeds} seeds ({scale})"
+    print(f"\n{title}\n" + "\n".join(lines))
+    if quick:
+        print("\n--quick: no record written")
+    else:
+        rec.write(
+            {
+                "seeds": list(range(n_seeds)),
+                "test_accuracy": accuracy,
+                "tables": {title: "\n".join(lines)},
+            },
+            name="deep-seeds",
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small subset, 2 epochs, no record")
@@ -171,6 +231,14 @@ def main() -> None:
         "--depth1",
         action="store_true",
         help="only the last ablation steps at depth 1 (writes docs/results/deep-depth1.json)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the main depth study (baseline, relu, improved) for seeds 0..N-1, with "
+        "the spread (writes docs/results/deep-seeds.json)",
     )
     parser.add_argument(
         "--timing",
@@ -181,7 +249,7 @@ def main() -> None:
     args = parser.parse_args()
     rec = Recorder("deep")
     train_size, test_size, epochs = (3000, 500, 2) if args.quick else (None, None, 10)
-    data = deep.mnist_flat(train_size, test_size)
+    data = deep.mnist_flat(train_size, test_size, seed=0)
     depths = (1, 2, 3)
     common = {"epochs": epochs, "data": data, "batch_size": 128, "seed": 0, "verbose": 0}
     if args.depth1:
@@ -189,6 +257,9 @@ def main() -> None:
         return
     if args.timing:
         overhead(rec, common, quick=args.quick)
+        return
+    if args.seeds:
+        seed_spread(rec, common, args.seeds, quick=args.quick)
         return
 
     # 1. The depth study for the three main recipes.
@@ -216,8 +287,7 @@ def main() -> None:
     steps = -(-len(x) // 128) * timing_epochs
     plain, wrapped = [], []
     for _ in range(2):
-        fdmlearn.set_seed(0)
-        model = deep.RECIPES["improved"].build(3, total_steps=steps)
+        model = deep.RECIPES["improved"].build(3, total_steps=steps, seed=0)
         t0 = time.perf_counter()
         model.fit(x, y1, batch_size=128, epochs=timing_epochs, validation_data=(xt, yt1), verbose=0)
         plain.append((time.perf_counter() - t0) / timing_epochs)
@@ -251,8 +321,7 @@ def main() -> None:
     grad_norms = {}
     for label, recipe in (("sigmoid", "baseline"), ("relu", "relu"), ("improved", "improved")):
         for depth in (1, 2, 3, 10):
-            fdmlearn.set_seed(0)
-            model = deep.get_recipe(recipe).build(depth, total_steps=1)
+            model = deep.get_recipe(recipe).build(depth, total_steps=1, seed=0)
             grad_norms.setdefault(label, {})[depth] = deep.gradient_norms(model, x[:256], y[:256])
 
     # Tables for the Results page, built from the numbers above.

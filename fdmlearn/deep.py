@@ -610,7 +610,8 @@ class DepthStudy:
             ax.set_ylim(0, 1)
             ax.grid(alpha=0.3)
         axes[0].set_ylabel("accuracy")
-        axes[0].legend(loc="lower right")
+        if depths:  # an empty study (no record to plot) draws an empty panel, no legend
+            axes[0].legend(loc="lower right")
         fig.suptitle(title or f"recipe: {self.recipe}")
         return fig
 
