@@ -229,6 +229,12 @@ def parse_number(value: Any, what: str) -> Number:
         return Number(sympy.nsimplify(value) if value.is_Float else value, None)
     if isinstance(value, str):
         text = _clean(value)
+        if re.fullmatch(r"[-+]?\d{1,3}([, _]\d{3})+", text):  # 932,362 and 932 362
+            text = re.sub(r"[, _]", "", text)
+        if text.endswith("%"):
+            inner = parse_number(text[:-1], what)
+            places = None if inner.decimals is None else inner.decimals + 2
+            return Number(inner.exact / 100, places if places is not None else 2)
         if re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
             return Number(sympy.Rational(text), _decimals_of(text))
         try:

@@ -1154,27 +1154,31 @@ update taken at the old weights):
                 "the sign is flipped: the error term is (ŷ − y), not (y − ŷ)",
                 (D["wrong_sign"],),
             )
+        found = []
         if agree(got, ref["up"][k]).all():
-            return Part(
-                name,
-                "wrong",
-                "this is ∂ŷ/∂w, the derivative of the output; multiply by ∂L/∂ŷ",
-                (D["output_not_loss_derivative"],),
+            found.append(
+                (
+                    "this is ∂ŷ/∂w, the derivative of the output; multiply by ∂L/∂ŷ",
+                    D["output_not_loss_derivative"],
+                )
             )
         if self.depth >= 2 and k < self.depth - 1 and agree(got, ref["mirror"][k]).all():
-            return Part(
-                name,
-                "wrong",
-                f"the chain for w{k} must multiply the weights above it "
-                f"({', '.join(self.names[k + 1 :])}), the way the error flows back; this one uses "
-                "the layers below",
-                (D["chain_wrong_layer"],),
+            found.append(
+                (
+                    f"the chain for w{k} must multiply the weights above it "
+                    f"({', '.join(self.names[k + 1 :])}), the way the error flows back; this one "
+                    "uses the layers below",
+                    D["chain_wrong_layer"],
+                )
             )
         for j in range(self.depth):
             if j != k and agree(got, ref["right"][j]).all():
-                return Part(
-                    name, "wrong", f"this is ∂L/∂w{j}, not ∂L/∂w{k}", (D["gradients_swapped"],)
-                )
+                found.append((f"this is ∂L/∂w{j}, not ∂L/∂w{k}", D["gradients_swapped"]))
+        if found:
+            # On a two-layer ReLU chain some of these are one and the same formula.
+            return Part(
+                name, "wrong", "; or ".join(m for m, _ in found), tuple(d for _, d in found)
+            )
         tail = " It does give the right value at this exercise's points." if at_points else ""
         return Part(name, "wrong", f"not the derivative of the loss with respect to w{k}.{tail}")
 

@@ -594,7 +594,8 @@ def _matrix(value: Any, what: str, shape: tuple[int, int]) -> np.ndarray:
         m = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise AnswerError(f"{what} must be an array of numbers of shape {shape}") from None
-    m = m.reshape(m.shape[-2:]) if m.ndim == 4 and m.shape[:2] == (1, 1) else m
+    if m.ndim == 4 and m.shape[:2] == (1, 1):
+        m = m[0, 0].T  # a Keras 1x1 kernel is (1, 1, in, out): one column per filter
     if m.shape != shape:
         raise AnswerError(f"{what} must have shape {shape}, got {m.shape}")
     if not np.isfinite(m).all():
