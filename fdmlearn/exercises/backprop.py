@@ -65,7 +65,7 @@ D = {
             "doubled_half",
             "gradient half the right size (½ counted twice)",
             "The derivative of the loss came out as ½(ŷ − y) for ½(ŷ − y)², or as (ŷ − y) for "
-            "(ŷ − y)² : a factor ½ too many.",
+            "(ŷ − y)²: a factor ½ too many.",
         ),
         (
             "dropped_activation_derivative",
