@@ -89,7 +89,13 @@ def learnability(n: int, size: int, epochs: int, batch_size: int) -> list[dict]:
         for depthwise in (False, True):
             t0 = time.perf_counter()
             result = filters.fit_filter_cnn(
-                images, targets, depthwise=depthwise, epochs=epochs, batch_size=batch_size
+                images,
+                targets,
+                depthwise=depthwise,
+                epochs=epochs,
+                batch_size=batch_size,
+                seed=0,
+                verbose=0,
             )
             runs.append(
                 {

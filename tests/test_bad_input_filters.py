@@ -6,6 +6,9 @@ import keras
 import numpy as np
 import pytest
 
+# The same poisoned step as deep's test: one callback for both fit paths.
+from test_bad_input_deep import _PoisonAfter  # tests/ is on sys.path
+
 from fdmlearn import filters
 from fdmlearn.errors import NonFiniteLossError
 
@@ -18,6 +21,10 @@ def _with(a, index, value):
     a = np.array(a, dtype=np.float64)
     a[index] = value
     return a
+
+
+def _describe(shape, model=None):
+    return filters.describe(model or filters.build_filter_cnn(), shape)
 
 
 def _fit(**kwargs):
@@ -174,37 +181,37 @@ CASES = [
     ("describe-str", lambda: filters.describe("model"), TypeError, r"model must be a keras.Model"),
     (
         "describe-short",
-        lambda: filters.describe(filters.build_filter_cnn(), (128, 128)),
+        lambda: _describe((128, 128)),
         ValueError,
         r"input_shape must be \(H, W, C\)",
     ),
     (
         "describe-int",
-        lambda: filters.describe(filters.build_filter_cnn(), 128),
+        lambda: _describe(128),
         TypeError,
         r"input_shape",
     ),
     (
         "describe-float",
-        lambda: filters.describe(filters.build_filter_cnn(), (128.0, 128, 3)),
+        lambda: _describe((128.0, 128, 3)),
         TypeError,
         r"input_shape\[0\]",
     ),
     (
         "describe-0",
-        lambda: filters.describe(filters.build_filter_cnn(), (0, 128, 3)),
+        lambda: _describe((0, 128, 3)),
         ValueError,
         r"input_shape\[0\]",
     ),
     (
         "describe-channels",
-        lambda: filters.describe(filters.build_filter_cnn(), (8, 8, 4)),
+        lambda: _describe((8, 8, 4)),
         ValueError,
         r"input_shape.*3 channels",
     ),
     (
         "describe-small",
-        lambda: filters.describe(filters.build_filter_cnn(), (4, 128, 3)),
+        lambda: _describe((4, 128, 3)),
         ValueError,
         r"smaller than the kernel",
     ),
@@ -410,18 +417,6 @@ def test_bad_input(call, error, pattern):
 )
 def test_numpy_scalars_and_valid_inputs_are_accepted(call):
     call()
-
-
-class _PoisonAfter(keras.callbacks.Callback):
-    """Makes a kernel NaN after the first batch, as a bad step would; keeps the start weights."""
-
-    def on_train_begin(self, logs=None):
-        self.start = [w.numpy().copy() for w in self.model.weights]
-
-    def on_train_batch_end(self, batch, logs=None):
-        if batch == 0:
-            kernel = self.model.weights[0]
-            kernel.assign(np.full(kernel.shape, np.nan, np.float32))
 
 
 def test_non_finite_loss_stops_and_restores_the_weights():
