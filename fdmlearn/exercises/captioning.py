@@ -185,6 +185,8 @@ _REGULAR = (
 )
 
 
+# Longer than most classes on purpose: one exercise is one class, and its text, its right
+# answers and one short `_check_<decision>` method per decision belong together.
 class CaptioningExercise:
     """The caption-model design exercise.
 

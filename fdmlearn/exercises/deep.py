@@ -134,6 +134,8 @@ def _problems(text: Any, what: str) -> set[str]:
     return found
 
 
+# Longer than most classes on purpose: one exercise is one class, and its text, its right
+# answers and one short `_check_<part>` method per question belong together.
 class DeepExercise:
     """Questions about the assignment's deep sigmoid MLP at one width and depth.
 

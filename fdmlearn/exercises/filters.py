@@ -148,6 +148,8 @@ _MIXES = {
 }
 
 
+# Longer than most classes on purpose: one exercise is one class, and its text, its right
+# answers and one short `_check_<part>` method per question belong together.
 class FiltersExercise:
     """The filter-CNN exercise for one image size and Gaussian.
 
