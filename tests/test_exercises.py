@@ -579,3 +579,85 @@ def test_every_diagnosis_is_documented_for_teachers():
     text = page.read_text()
     missing = [name for name in exercises.DIAGNOSES if f"`{name}`" not in text]
     assert missing == []
+
+
+# --------------------------------------------------------------------------- tutorial cells
+
+# The "check your answer" cells suggested for each tutorial's "Things to try" (the lead pastes
+# them into docs/tutorials/*.md); they must run as written.
+TUTORIAL_CELLS = {
+    "backprop": """
+from fdmlearn import exercises
+
+ex = exercises.backprop()  # the exercise above; exercises.backprop(seed=7) for a variant
+fb = ex.check(loss="(yhat - y)**2 / 2",
+              dL_dw0="(yhat - y) * step(w1*h) * w1 * step(w0*x) * x",
+              dL_dw1="(yhat - y) * step(w1*h) * h",
+              w0="3/5", w1="9/5")
+print(fb)
+""",
+    "deep": """
+from fdmlearn import exercises
+
+ex = exercises.deep()  # 512 units, depth 3; exercises.deep(seed=5) for a variant
+print(ex.check(params=932_362, shapes=[(None, 512)] * 3 + [(None, 10)], bound="(1/4)**3",
+               fixes={"relu": "vanishing gradient", "dropout": "overfitting",
+                      "batch_norm": "vanishing gradient", "residual": "vanishing gradient"}))
+""",
+    "filters": """
+from fdmlearn import exercises, filters
+
+ex = exercises.filters()
+print(ex.check(layers=2, filters=[3, 3], shapes=[(1, 1, 3), (5, 5, 3)], params=234,
+               output_shape=(124, 124, 3)))
+print(ex.check_model(filters.build_filter_cnn()))  # or your own Keras model
+""",
+    "captioning": """
+from fdmlearn import exercises
+
+design = exercises.CaptionDesign(
+    input="a clip of frames, (frames, height, width, 3); a batch is 5-D",
+    layers=3,
+    layer_types="Conv2D CNN per frame, attention over position-tagged frames, LSTM decoder",
+    regularization="dropout, early stopping",
+    output="a softmax over the vocabulary at each step, until <end>",
+    loss="cross-entropy of each next word",
+    training="teacher forcing: the true previous word as input",
+    inference="greedy: feed back the predicted word until <end>",
+)
+print(exercises.captioning().check(design))
+""",
+    "calculator": """
+from fdmlearn import calculator, exercises
+
+ex = exercises.calculator()
+print(ex.check(sum_digits=4, exact_from_char=0.826 ** 4, reader_bound=0.9667 ** 6,
+               carry_example=[999, 1]))
+calc = calculator.build_calculator(2, 3)  # train it first; untrained it gets ~0%
+print(ex.evaluate(calc.keras_model, n=100, n_train=0))
+""",
+    "filters_solution": """
+import keras
+import numpy as np
+from fdmlearn import filters
+
+model = filters.build_filter_cnn()
+E = filters.effective_kernel(model)  # (5, 5, 3, 3): sepia folded into the blur
+inputs = keras.Input((None, None, 3))
+single = keras.layers.Conv2D(3, 5, use_bias=False)
+folded = keras.Model(inputs, single(inputs))
+single.set_weights([E])
+img = np.random.default_rng(0).random((1, 128, 128, 3), dtype=np.float32)
+print(f"{float(np.abs(folded(img) - model(img)).max()):.1e}")
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TUTORIAL_CELLS))
+def test_tutorial_cell_runs(name, capsys):
+    exec(compile(TUTORIAL_CELLS[name], f"<{name} cell>", "exec"), {"__name__": "__cell__"})
+    out = capsys.readouterr().out
+    if name in ("backprop", "deep", "filters", "captioning"):
+        assert "all answered parts right" in out and "wrong" not in out.split("\n")[0]
+    if name == "filters_solution":
+        assert float(out.strip()) < 1e-5

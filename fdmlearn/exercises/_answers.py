@@ -80,6 +80,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "dsigmoid": lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
     "sigmoid_prime": lambda z: _sigmoid(z) * (1 - _sigmoid(z)),
     "leaky_relu": _leaky,
+    "dtanh": lambda z: 1 - sympy.tanh(z) ** 2,
+    "dleaky_relu": lambda z: sympy.Heaviside(z, 0) + (1 - sympy.Heaviside(z, 0)) / 5,
     "exp": sympy.exp,
     "log": sympy.log,
     "ln": sympy.log,
@@ -112,9 +114,18 @@ _UNICODE = {
 _INDICATOR = re.compile(r"(?<![\w.])1\s*\[([^\[\]]+)\]")
 
 
+def _prime(match: re.Match) -> str:
+    name = match.group(1).lower()
+    return {"relu": "drelu(", "sigmoid": "dsigmoid(", "sigma": "dsigmoid(", "tanh": "dtanh("}.get(
+        name, "dleaky_relu("
+    )
+
+
 def _clean(text: str) -> str:
     for old, new in _UNICODE.items():
         text = text.replace(old, new)
+    # relu'(z) and sigmoid'(z): a prime is how a derivative is written on paper.
+    text = re.sub(r"\b(relu|ReLU|sigmoid|sigma|tanh|leaky_relu)\s*'\s*\(", _prime, text)
     # 1[z > 0] is how an indicator is written on paper.
     text = _INDICATOR.sub(r"indicator(\1)", text)
     return text.strip()

@@ -243,6 +243,14 @@ class _Evaluate:
                     (D["no_carry"],),
                 )
             )
+        elif values["exact_without_carry"] < 0.3 and exact < 0.3:
+            parts.append(
+                Part(
+                    "carries",
+                    "incomplete",
+                    "too few sums are right to tell whether the model carries",
+                )
+            )
         else:
             parts.append(
                 Part(
@@ -265,6 +273,8 @@ class _Evaluate:
                     (D["reversed_digits"],),
                 )
             )
+        elif exact < 0.3:
+            parts.append(Part("digit order", "incomplete", "too few sums are right to tell"))
         else:
             parts.append(Part("digit order", "right", "most significant digit first"))
 
@@ -278,6 +288,20 @@ class _Evaluate:
                     f"{values['exact_on_training_digits']:.1%} of sums right, against {exact:.1%} "
                     "on held-out ones: it has learnt those images; report the held-out figure"
                 )
+        # A bar, not a grade: below 90% exact sums the calculator is not doing its job yet.
+        if exact >= 0.9:
+            parts.insert(0, Part("exact sums", "right", f"{exact:.1%} of held-out sums right"))
+        else:
+            parts.insert(
+                0,
+                Part(
+                    "exact sums",
+                    "incomplete",
+                    f"{exact:.1%} of held-out sums right ({char:.1%} per character): every "
+                    f"one of the {self.length} images must be read right, so reading errors "
+                    "multiply",
+                ),
+            )
         if test_images is not None:
             parts.append(self._provenance(test_images))
         if claimed_accuracy is not None:

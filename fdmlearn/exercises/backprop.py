@@ -98,6 +98,9 @@ class BackpropExercise(_Text, _Checks):
         which = "the assignment's numbers" if self.seed is None else f"variant {self.seed}"
         return f"Backpropagation by hand ({which})"
 
+    def _repr_markdown_(self) -> str:
+        return self.statement().markdown
+
     def __repr__(self) -> str:
         start = ", ".join(f"{k}={fmt(v)}" for k, v in self.start.items())
         data = ", ".join(f"({fmt(x)}, {fmt(y)})" for x, y in self.data)

@@ -73,6 +73,9 @@ class CalculatorExercise(_Evaluate):
     def length(self) -> int:
         return self.n_operands * self.n_digits
 
+    def _repr_markdown_(self) -> str:
+        return self.statement().markdown
+
     def __repr__(self) -> str:
         return f"CalculatorExercise(n_operands={self.n_operands}, n_digits={self.n_digits})"
 

@@ -218,6 +218,9 @@ class CaptioningExercise:
         which = "the assignment's task" if self.seed is None else f"variant {self.seed}"
         return f"Designing a video caption model ({which})"
 
+    def _repr_markdown_(self) -> str:
+        return self.statement().markdown
+
     def __repr__(self) -> str:
         return (
             f"CaptioningExercise(frames={self.frames}, frame_size={self.frame_size}, "
@@ -454,7 +457,7 @@ function; and how training and execution (captioning a new clip) differ.
                 (D["caption_as_one_class"],),
             )
         problems, tags = [], []
-        if not _has(text, r"word", r"token", r"sequence", r"caption"):
+        if not _has(text, r"word", r"token", r"sequence", r"caption", r"vocab", r"(each|per) step"):
             problems.append("the output is a sequence of words")
         everything = " ".join(texts.values())
         if not _has(everything, *_END):

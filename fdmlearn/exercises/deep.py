@@ -166,6 +166,9 @@ class DeepExercise:
         which = "the assignment's numbers" if self.seed is None else f"variant {self.seed}"
         return f"Training deeper models ({which})"
 
+    def _repr_markdown_(self) -> str:
+        return self.statement().markdown
+
     def __repr__(self) -> str:
         return (
             f"DeepExercise(units={self.units}, depth={self.depth}, "

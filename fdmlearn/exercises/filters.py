@@ -183,6 +183,9 @@ class FiltersExercise:
     def n_parameters(self) -> int:
         return 9 + 9 * self.kernel_size**2
 
+    def _repr_markdown_(self) -> str:
+        return self.statement().markdown
+
     def __repr__(self) -> str:
         return (
             f"FiltersExercise(size={self.size}, kernel_size={self.kernel_size}, "
