@@ -627,7 +627,7 @@ def test_digit_slots_count_two_copies_of_a_digit():
     maps[1, :, 6, 1:4, 5] = [1.0, 0.0, 0.0]  # a second 5 in clip 1 only
     maps[1, 1, 6, 1:4, 5] = [0.0, 1.0, 0.0]  # ...moving right
     maps[1, 2, 6, 1:4, 5] = [0.0, 0.0, 1.0]
-    slots = np.asarray(DigitSlots()(maps))
+    slots = np.asarray(DigitSlots()((maps, np.ones((2, 3), "float32"))))
     layout = SlotLayout(n_frames=3, rows=8, cols=8)
     assert slots.shape == (2, 10, layout.width)
     np.testing.assert_allclose(slots[:, 5, layout.PRESENCE], [1, 1])
@@ -701,8 +701,8 @@ def test_frozen_fit_trains_only_the_layers_after_the_cnn(two_digit_clips, poolin
     # its weights with the full model, which must now compute the same logits.
     inputs, _ = model.vocabulary.teacher_forcing(clips.captions)
     full = model.keras_model([clips.videos, inputs], training=False)
-    features = np.asarray(model._parts.cnn_part(clips.videos, training=False))
-    head = model._parts.head([features, inputs], training=False)
+    features, mask = (np.asarray(x) for x in model._parts.cnn_part(clips.videos, training=False))
+    head = model._parts.head([features, mask, np.asarray(inputs)], training=False)
     np.testing.assert_allclose(np.asarray(full), np.asarray(head), rtol=1e-5, atol=1e-5)
 
 
@@ -756,3 +756,142 @@ def test_two_digit_slot_model_reaches_target():
     model.fit(train, epochs=2, batch_size=32, verbose=0)
     assert model.evaluate(test)["exact_match"] >= 0.90
     assert model.train_seconds < 15 * 60
+
+
+# ----------------------------------------------------------------------------- colour, lengths
+
+
+def test_colour_clips_of_many_lengths():
+    clips = cap.moving_digits(
+        40, n_digits=2, n_frames=(5, 20), size=(48, 64), channels=3, colors=True, seed=7
+    )
+    assert clips.videos.shape == (40, 20, 48, 64, 3)
+    assert clips.lengths.min() >= 5 and clips.lengths.max() <= 20
+    assert len(set(clips.lengths.tolist())) > 5
+    mask = clips.frame_mask
+    real = np.abs(clips.videos).max(axis=(2, 3, 4)) > 0
+    np.testing.assert_array_equal(real, mask)  # padding is exactly the all-zero frames
+    colour = re.compile(r"^(\w+) ([0-9]) moves \w+ and (\w+) ([0-9]) moves \w+$")
+    for caption, colors, digits in zip(clips.captions, clips.colors, clips.digits, strict=True):
+        m = colour.match(caption)
+        assert m, caption
+        assert 5 <= len(caption.split()) <= 10
+        assert {m[1], m[3]} == set(colors.split(" , ")) and m[1] != m[3]
+        assert (int(m[2]), m[1]) <= (int(m[4]), m[3])  # one right caption: sorted
+        assert sorted(digits.tolist()) == sorted([int(m[2]), int(m[4])])
+    # The named colour is the colour of the digit's ink.
+    one = cap.moving_digits(20, n_frames=3, size=40, channels=3, colors=True, seed=8)
+    from fdmlearn.captioning.data import COLORS
+
+    for video, pos, caption in zip(one.videos, one.positions[:, 0], one.captions, strict=True):
+        y, x = pos[0]
+        patch = video[0, y : y + 28, x : x + 28]
+        brightest = patch.reshape(-1, 3)[patch.sum(axis=-1).argmax()]
+        nearest = min(COLORS, key=lambda c: np.abs(np.array(COLORS[c]) - brightest).sum())
+        assert caption.split()[1] == nearest, caption
+
+
+def test_lengths_survive_indexing_and_saving(tmp_path):
+    clips = cap.moving_digits(6, n_frames=(3, 8), size=32, channels=3, colors=True, seed=2)
+    part = clips[[5, 0]]
+    assert part.lengths.tolist() == [clips.lengths[5], clips.lengths[0]]
+    assert part.colors == [clips.colors[5], clips.colors[0]]
+    loaded = cap.Clips.load(clips.save(tmp_path / "clips.npz"))
+    np.testing.assert_array_equal(loaded.videos, clips.videos)
+    assert loaded.lengths.tolist() == clips.lengths.tolist()
+    assert loaded.captions == clips.captions and loaded.colors == clips.colors
+    assert "3-" in repr(clips) or "padded to 8" in repr(clips)
+    with pytest.raises(ValueError, match="all zero after each clip's length"):
+        cap.Clips(clips.videos, clips.captions, lengths=np.ones(6, int))
+
+
+@pytest.fixture(scope="module")
+def padded_clips():
+    # Lengths 3..6, padded to 6 frames; the model is built for 8 frames.
+    clips = cap.moving_digits(6, n_frames=(3, 6), size=32, seed=21)
+    return clips
+
+
+@pytest.mark.parametrize("pooling", ["mean", "attention", "digits"])
+def test_padding_never_changes_a_caption(padded_clips, pooling):
+    clips = padded_clips
+    longer = np.pad(clips.videos, ((0, 0), (0, 2), (0, 0), (0, 0), (0, 0)))  # 8 frames
+    train = cap.Clips(
+        longer,
+        clips.captions,
+        clips.digits,
+        positions=np.pad(clips.positions, ((0, 0), (0, 0), (0, 2), (0, 0)), mode="edge"),
+        lengths=clips.lengths,
+    )
+    model = cap.build_captioner(
+        train, pooling=pooling, feature_dim=72, hidden=16, embed_dim=8, dropout=0.0, seed=0
+    )
+    # Untrained weights do: the property is about the graph, not about what it learnt.
+    # The features the decoder attends over, as probabilities of words: any change shows.
+    inputs, _ = model.vocabulary.teacher_forcing(clips.captions)
+
+    def logits(videos):
+        return np.asarray(model.keras_model([videos, inputs], training=False))
+
+    reference = logits(longer)
+    # More padding (beyond the model's 8 frames too), or less: the same logits, exactly.
+    np.testing.assert_array_equal(logits(longer), reference)
+    assert model.caption(clips.videos) == model.caption(longer)
+    assert model.caption(np.pad(longer, ((0, 0), (0, 5), (0, 0), (0, 0), (0, 0)))) == model.caption(
+        longer
+    )
+    for i in range(len(clips)):
+        real = clips.videos[i : i + 1, : clips.lengths[i]]  # the clip alone, no padding at all
+        assert model.caption(real) == model.caption(longer)[i : i + 1]
+        np.testing.assert_allclose(
+            np.asarray(
+                model.keras_model(
+                    [
+                        np.pad(real, ((0, 0), (0, 8 - real.shape[1]), (0, 0), (0, 0), (0, 0))),
+                        inputs[i : i + 1],
+                    ],
+                    training=False,
+                )
+            ),
+            reference[i : i + 1],
+            rtol=1e-5,
+            atol=1e-5,
+        )
+    # Garbage in the padded frames would change them: the mask, not luck, keeps them out.
+    if pooling != "digits":
+        _, weights = model.attention(longer)
+        mask = np.arange(8)[None, :] < clips.lengths[:, None]
+        assert (weights[:, :, :][~np.broadcast_to(mask[:, None, :], weights.shape)] == 0).all()
+
+
+@pytest.mark.parametrize("pooling", ["mean", "attention"])
+def test_a_padded_clip_is_read_as_its_real_frames_only(pooling):
+    # Model A takes 8 frames; model B, with A's weights, takes exactly 4. A clip of 4
+    # frames padded to 8 must give, in A, what its 4 frames give in B: without the mask,
+    # the mean (or the attention) would take in the 4 padded frames too.
+    short = cap.moving_digits(5, n_frames=4, size=32, seed=4)
+    padded = cap.Clips(
+        np.pad(short.videos, ((0, 0), (0, 4), (0, 0), (0, 0), (0, 0))), short.captions
+    )
+    kwargs = dict(pooling=pooling, feature_dim=72, hidden=16, embed_dim=8, seed=0)
+    a = cap.build_captioner(padded, **kwargs)
+    b = cap.build_captioner(short, **kwargs)
+    for wa, wb in zip(a.keras_model.weights, b.keras_model.weights, strict=True):
+        wb.assign(wa.numpy()[: wb.shape[0]] if wa.shape != wb.shape else wa.numpy())
+    inputs, _ = a.vocabulary.teacher_forcing(short.captions)
+    la = np.asarray(a.keras_model([padded.videos, inputs], training=False))
+    lb = np.asarray(b.keras_model([short.videos, inputs], training=False))
+    np.testing.assert_allclose(la, lb, rtol=1e-5, atol=1e-5)
+    assert a.caption(padded) == b.caption(short)
+
+
+def test_digit_slots_ignore_padded_frames():
+    rng = np.random.default_rng(0)
+    maps = rng.random((2, 3, 8, 8, 10)).astype("float32")
+    padded = np.concatenate([maps, rng.random((2, 2, 8, 8, 10)).astype("float32")], axis=1)
+    mask = np.array([[1, 1, 1, 0, 0]] * 2, "float32")  # the last two frames are padding
+    layout3, layout5 = SlotLayout(3, 8, 8), SlotLayout(5, 8, 8)
+    s3 = np.asarray(DigitSlots()((maps, np.ones((2, 3), "float32"))))
+    s5 = np.asarray(DigitSlots()((padded, mask)))
+    np.testing.assert_allclose(s5[..., : layout3.width], s3, rtol=1e-6)
+    assert (s5[..., layout5.frame(3).start :] == 0).all()

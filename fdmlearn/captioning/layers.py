@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import keras
 from keras import ops
 
-__all__ = ["N_SLOTS", "CaptionDecoder", "DigitSlots", "FramePositions", "SlotLayout"]
+__all__ = ["N_SLOTS", "CaptionDecoder", "DigitSlots", "FrameMask", "FramePositions", "SlotLayout"]
 
 N_SLOTS = 10  # one slot per digit class
 POOLINGS = ("mean", "attention", "digits")
@@ -79,6 +79,31 @@ class SlotLayout:
         return len(self.SUMMARY) + (self.n_frames + 1) * self.profile
 
 
+def effective_mask(mask: Any) -> Any:
+    """`mask` (N, T), except that a clip with no real frame counts all of them.
+
+    An all-zero clip is then pooled like any other instead of dividing by zero.
+    """
+    return mask + (1.0 - ops.max(mask, axis=1, keepdims=True))
+
+
+@_register
+class FrameMask(keras.layers.Layer):
+    """Videos (N, T, H, W, C) -> (N, T): 1 for a frame that shows anything, 0 for padding.
+
+    Padding is an all-zero frame: a real frame of moving digits always shows a
+    digit, and a coloured canvas is never black. So videos of different
+    lengths batch together by appending zero frames, and every pooling below
+    uses this mask to ignore them.
+    """
+
+    def call(self, videos: Any) -> Any:
+        return ops.cast(ops.max(ops.abs(videos), axis=(2, 3, 4)) > 0, videos.dtype)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
+        return tuple(input_shape[:2])
+
+
 @_register
 class FramePositions(keras.layers.Layer):
     """Adds a learned vector per frame index, so later layers can know *when* a frame was."""
@@ -101,31 +126,38 @@ class FramePositions(keras.layers.Layer):
 
 @_register
 class DigitSlots(keras.layers.Layer):
-    """Turns per-frame digit maps (N, T, rows, cols, 10) into slots (N, 10, width).
+    """Turns per-frame digit maps (N, T, rows, cols, 10) and a frame mask into slots (N, 10, width).
 
     Slot k holds, as `SlotLayout` lays out: how surely digit k is in the clip
     (its strongest response), how many copies of it there are (its map's
     mass, averaged over frames), where it is on average (its column and row
     profiles averaged over the frames), and where it is in every frame (those
     profiles frame by frame). Reading a motion from a slot is the same job for
-    every digit, so one reader serves all ten.
+    every digit, so one reader serves all ten. Padded frames (mask 0) count
+    for nothing: their profiles are zero and the averages are over real frames.
     """
 
-    def call(self, maps: Any) -> Any:
+    def call(self, inputs: Any) -> Any:
+        maps, mask = inputs
+        mask = effective_mask(mask)
+        maps = maps * mask[:, :, None, None, None]
+        real = ops.sum(mask, axis=1)[:, None, None]  # (N, 1, 1)
         batch, k = ops.shape(maps)[0], maps.shape[-1]
         # Sums, not maxima: two copies of one digit give twice the mass, so the
         # decoder can tell "digit 3 ... and digit 3 ..." from a single 3.
         profiles = ops.concatenate([ops.sum(maps, axis=2), ops.sum(maps, axis=3)], axis=2)
         summary = [None, None]
         summary[SlotLayout.PRESENCE] = ops.max(maps, axis=(1, 2, 3))[..., None]  # (N, k, 1)
-        summary[SlotLayout.COUNT] = ops.mean(ops.sum(maps, axis=(2, 3)), axis=1)[..., None]
-        per_frame = ops.reshape(ops.transpose(profiles, (0, 3, 1, 2)), (batch, k, -1))
-        average = ops.transpose(ops.mean(profiles, axis=1), (0, 2, 1))  # (N, k, cols + rows)
+        mass = ops.sum(maps, axis=(2, 3))  # (N, T, k)
+        summary[SlotLayout.COUNT] = (
+            ops.transpose(ops.sum(mass, axis=1, keepdims=True), (0, 2, 1)) / real
+        )
+        t, rows, cols = maps.shape[1:4]
+        per_frame = ops.reshape(
+            ops.transpose(profiles, (0, 3, 1, 2)), (batch, k, t * (rows + cols))
+        )
+        average = ops.transpose(ops.sum(profiles, axis=1), (0, 2, 1)) / real  # (N, k, profile)
         return ops.concatenate([*summary, average, per_frame], axis=-1)
-
-    def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
-        _, t, rows, cols, k = input_shape
-        return (input_shape[0], k, SlotLayout(t, rows, cols).width)
 
 
 @_register
@@ -139,8 +171,10 @@ class CaptionDecoder(keras.layers.Layer):
     weighted average of the slots, each of which has a learned key of its
     own, plus every slot's presence and count (`SlotLayout.SUMMARY`).
 
-    Inputs: ``(features, words)``: features (N, T or slots, dim), words
-    (N, steps) int. Output: word logits (N, steps, vocab_size).
+    Inputs: ``(features, mask, words)``: features (N, T or slots, dim), the
+    frame mask (N, T) of `FrameMask` (padded frames get no weight; unused
+    with slots, which are never padding), words (N, steps) int. Output: word
+    logits (N, steps, vocab_size).
     """
 
     def __init__(
@@ -179,7 +213,7 @@ class CaptionDecoder(keras.layers.Layer):
         }
 
     def build(self, input_shape: Any) -> None:
-        features_shape, _ = input_shape
+        features_shape = input_shape[0]
         n_items, dim = features_shape[1], features_shape[-1]
         self.embed.build((None,))
         summary = len(SlotLayout.SUMMARY) * n_items if self.pooling == "digits" else 0
@@ -198,16 +232,17 @@ class CaptionDecoder(keras.layers.Layer):
                 shape=(n_items, self.attention_dim), initializer="random_normal", name="slot_keys"
             )
 
-    def context(self, features: Any, projected: Any, h: Any) -> tuple[Any, Any]:
+    def context(self, features: Any, projected: Any, mask: Any, h: Any) -> tuple[Any, Any]:
         """The video vector's input for this step, and the weights given to the frames."""
+        if self.pooling == "digits":
+            mask = ops.ones(ops.shape(features)[:2], dtype=features.dtype)
+        mask = effective_mask(mask)
         if self.pooling == "mean":
-            n_frames = ops.shape(features)[1]
-            weights = ops.ones(ops.shape(features)[:2], dtype=features.dtype) / ops.cast(
-                n_frames, features.dtype
-            )
-            return ops.mean(features, axis=1), weights
+            weights = mask / ops.sum(mask, axis=1, keepdims=True)
+            return ops.sum(features * weights[..., None], axis=1), weights
         scores = self.att_score(ops.tanh(projected + self.att_state(h)[:, None, :]))[..., 0]
-        weights = ops.softmax(scores, axis=-1)
+        # A padded frame gets exactly zero weight: exp(-1e9) underflows to 0.
+        weights = ops.softmax(scores + (mask - 1.0) * 1e9, axis=-1)
         attended = ops.sum(features * weights[..., None], axis=1)
         if self.pooling == "digits":
             # Which digits are in the clip, and how many of each.
@@ -223,10 +258,17 @@ class CaptionDecoder(keras.layers.Layer):
         return keys + self.slot_keys[None] if self.pooling == "digits" else keys
 
     def step(
-        self, features: Any, projected: Any, word: Any, h: Any, c: Any, training: bool = False
+        self,
+        features: Any,
+        projected: Any,
+        mask: Any,
+        word: Any,
+        h: Any,
+        c: Any,
+        training: bool = False,
     ) -> tuple[Any, Any, Any, Any]:
         """One decoding step: (logits, h, c, frame weights)."""
-        video, weights = self.context(features, projected, h)
+        video, weights = self.context(features, projected, mask, h)
         video = self.video(video)
         x = ops.concatenate([self.embed(word), video], axis=-1)
         _, (h, c) = self.cell(x, [h, c], training=training)
@@ -236,7 +278,7 @@ class CaptionDecoder(keras.layers.Layer):
         return logits, h, c, weights
 
     def call(self, inputs: Any, training: bool = False) -> Any:
-        features, words = inputs
+        features, mask, words = inputs
         projected = self.project(features)
         batch = ops.shape(features)[0]
         h = ops.zeros((batch, self.hidden), dtype=features.dtype)
@@ -244,10 +286,10 @@ class CaptionDecoder(keras.layers.Layer):
         logits = []
         # The caption is short (<= 11 steps), so the loop is unrolled into the graph.
         for i in range(words.shape[1]):
-            step_logits, h, c, _ = self.step(features, projected, words[:, i], h, c, training)
+            step_logits, h, c, _ = self.step(features, projected, mask, words[:, i], h, c, training)
             logits.append(step_logits)
         return ops.stack(logits, axis=1)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
-        features_shape, words_shape = input_shape
+        features_shape, _, words_shape = input_shape
         return (features_shape[0], words_shape[1], self.vocab_size)

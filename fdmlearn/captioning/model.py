@@ -96,19 +96,37 @@ class CaptionerConfig:
         return dataclasses.asdict(self)
 
 
-def _check_videos_for(config: CaptionerConfig, videos: Any, name: str = "videos") -> np.ndarray:
-    """`videos` as float32 after checking they fit a model with `config`."""
-    want = (config.n_frames, *config.frame_shape)
+def _check_videos_for(
+    config: CaptionerConfig, videos: Any, name: str = "videos", *, any_length: bool = False
+) -> np.ndarray:
+    """`videos` as float32 (N, config.n_frames, ...) after checking they fit the model.
+
+    Shorter clips are padded with all-zero frames, which the model ignores;
+    frames beyond `n_frames` are dropped if they are padding, refused if not.
+    With `any_length`, any number of frames passes unchanged.
+    """
+    want = config.frame_shape
     shape = getattr(videos, "shape", None)
-    if shape is not None and (len(shape) != 5 or tuple(shape[1:]) != want):
+    if shape is not None and (len(shape) != 5 or tuple(shape[2:]) != want):
+        full = (config.n_frames, *want)
         raise ValueError(
-            f"{name} must have shape (N, {', '.join(map(str, want))}) for this model "
-            f"({want[0]} frames of {want[1]}x{want[2]}x{want[3]}), got {tuple(shape)}"
+            f"{name} must have shape (N, {', '.join(map(str, full))}) for this model "
+            f"({full[0]} frames of {want[0]}x{want[1]}x{want[2]}), got {tuple(shape)}"
         )
-    videos = check_images(name, videos, shape=(None, *want))
+    videos = check_images(name, videos, shape=(None, None, *want))
     if len(videos) == 0:
         raise ValueError(f"{name} must hold at least one clip, got 0")
-    return videos
+    t = videos.shape[1]
+    if any_length or t == config.n_frames:
+        return videos
+    if t < config.n_frames:
+        return np.pad(videos, ((0, 0), (0, config.n_frames - t), (0, 0), (0, 0), (0, 0)))
+    if np.abs(videos[:, config.n_frames :]).max() > 0:
+        raise ValueError(
+            f"{name} have {t} frames, but this model was built for clips of at most "
+            f"{config.n_frames} frames (frames after that must be all-zero padding)"
+        )
+    return videos[:, : config.n_frames]
 
 
 def _check_clips_for(
@@ -127,7 +145,8 @@ def _check_clips_for(
     if len(clips) == 0:
         raise ValueError(f"{name} must hold at least one clip, got 0")
     got, want = (clips.n_frames, *clips.frame_shape), (config.n_frames, *config.frame_shape)
-    if got[1:] != want[1:] or (got[0] != want[0] and not any_length):
+    longer = got[0] > want[0] and np.abs(clips.videos[:, want[0] :]).max() > 0
+    if got[1:] != want[1:] or (longer and not any_length):
         raise ValueError(
             f"{name} do not fit this model: they have {got[0]} frames of "
             f"{got[1]}x{got[2]}x{got[3]}, the model was built for {want[0]} frames of "
@@ -225,10 +244,7 @@ class Captioner:
     def _check_videos(self, videos: Any, name: str = "videos", *, any_length: bool = False) -> Any:
         if isinstance(videos, Clips):
             videos = self._check_clips(videos, any_length=any_length).videos
-        config = self.config
-        if any_length and getattr(videos, "ndim", 0) == 5:
-            config = dataclasses.replace(config, n_frames=videos.shape[1])
-        return _check_videos_for(config, videos, name)
+        return _check_videos_for(self.config, videos, name, any_length=any_length)
 
     def pretrain(
         self,
@@ -492,21 +508,23 @@ def _step_function(model: Captioner, videos: np.ndarray) -> tuple[Any, tuple[np.
         decoder = model.decoder
 
         @tf.function(reduce_retracing=True)
-        def tf_step(features, projected, word, h, c):  # noqa: ANN001, ANN202
-            logits, h, c, weights = decoder.step(features, projected, word, h, c)
+        def tf_step(features, projected, mask, word, h, c):  # noqa: ANN001, ANN202
+            logits, h, c, weights = decoder.step(features, projected, mask, word, h, c)
             return tf.nn.log_softmax(logits), h, c, weights
 
         model._tf_step = tf_step
 
     def step(state: tuple[np.ndarray, ...], tokens: np.ndarray) -> Any:
-        features, projected, h, c, _ = state
-        log_probs, h, c, weights = model._tf_step(features, projected, tokens, h, c)
-        return log_probs.numpy(), (features, projected, h.numpy(), c.numpy(), weights.numpy())
+        features, projected, mask, h, c, _ = state
+        log_probs, h, c, weights = model._tf_step(features, projected, mask, tokens, h, c)
+        new = (features, projected, mask, h.numpy(), c.numpy(), weights.numpy())
+        return log_probs.numpy(), new
 
-    features = in_chunks(model.encoder, videos)
+    features, mask = in_chunks(model.encoder, videos)
     projected = np.asarray(model.decoder.project(features))
     zeros = np.zeros((len(videos), model.config.hidden), np.float32)
-    return step, (features, projected, zeros, zeros, np.zeros(features.shape[:2], np.float32))
+    weights = np.zeros(features.shape[:2], np.float32)
+    return step, (features, projected, mask, zeros, zeros, weights)
 
 
 def _decode(model: Captioner, videos: np.ndarray, beam_width: int = 1) -> tuple[list, Any]:

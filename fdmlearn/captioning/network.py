@@ -19,7 +19,7 @@ import keras
 
 from fdmlearn._checks import check_rng
 from fdmlearn.captioning.encoders import digit_detector, frame_cnn
-from fdmlearn.captioning.layers import CaptionDecoder, DigitSlots, FramePositions
+from fdmlearn.captioning.layers import CaptionDecoder, DigitSlots, FrameMask, FramePositions
 from fdmlearn.captioning.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -32,10 +32,11 @@ def build_network(config: CaptionerConfig, vocabulary: Vocabulary) -> keras.Mode
     """The Keras model ``[videos, words] -> logits (N, max_words + 1, len(vocabulary))``."""
     videos = keras.Input((config.n_frames, *config.frame_shape), name="videos")
     words = keras.Input((vocabulary.max_words + 1,), dtype="int32", name="words")
+    mask = FrameMask(name="frame_mask")(videos)
     if config.pooling == "digits":
         detector = digit_detector(config.frame_shape)
         x = keras.layers.TimeDistributed(detector, name="detector_per_frame")(videos)
-        x = DigitSlots(name="digit_slots")(x)
+        x = DigitSlots(name="digit_slots")((x, mask))
     else:
         cnn = frame_cnn(config.frame_shape, config.feature_dim)
         x = keras.layers.TimeDistributed(cnn, name="cnn_per_frame")(videos)
@@ -51,7 +52,7 @@ def build_network(config: CaptionerConfig, vocabulary: Vocabulary) -> keras.Mode
         config.feature_dim,
         name=f"lstm_decoder_{config.pooling}",
     )
-    return keras.Model([videos, words], decoder((x, words)), name="captioner")
+    return keras.Model([videos, words], decoder((x, mask, words)), name="captioner")
 
 
 class Parts(NamedTuple):
@@ -59,9 +60,9 @@ class Parts(NamedTuple):
 
     frame_cnn: keras.Model  # the per-frame encoder (the digit detector with "digits")
     decoder: CaptionDecoder
-    encoder: keras.Model  # videos -> what the decoder attends over
-    cnn_part: keras.Model  # videos -> the frame encoder's outputs (slots with "digits")
-    head: keras.Model  # [frame encoder's outputs, words] -> logits: for frozen-CNN training
+    encoder: keras.Model  # videos -> [what the decoder attends over, frame mask]
+    cnn_part: keras.Model  # videos -> [the frame encoder's outputs (slots with "digits"), mask]
+    head: keras.Model  # [frame encoder's outputs, mask, words] -> logits: frozen-CNN training
 
 
 def network_parts(model: keras.Model, config: CaptionerConfig) -> Parts:
@@ -73,16 +74,20 @@ def network_parts(model: keras.Model, config: CaptionerConfig) -> Parts:
     after.append(model.get_layer("frame_dropout"))
     decoder = model.get_layer(f"lstm_decoder_{config.pooling}")
     videos = model.inputs[0]
+    mask = model.get_layer("frame_mask").output
     # The two views from `videos` first: they read nodes of the original graph, which
     # stay unique only until the head below calls the same layers a second time.
-    encoder = keras.Model(videos, after[-1].output, name="video_encoder")
-    cnn_part = keras.Model(videos, cnn_out, name="cnn_part")
+    encoder = keras.Model(videos, [after[-1].output, mask], name="video_encoder")
+    cnn_part = keras.Model(videos, [cnn_out, mask], name="cnn_part")
     features = keras.Input(cnn_out.shape[1:], name="cnn_features")
+    frame_mask = keras.Input(mask.shape[1:], name="head_mask")
     words = keras.Input(model.inputs[1].shape[1:], dtype="int32", name="head_words")
     x = features
     for layer in after:
         x = layer(x)
-    head = keras.Model([features, words], decoder((x, words)), name="captioner_head")
+    head = keras.Model(
+        [features, frame_mask, words], decoder((x, frame_mask, words)), name="captioner_head"
+    )
     return Parts(per_frame.layer, decoder, encoder, cnn_part, head)
 
 
@@ -112,4 +117,6 @@ def in_chunks(model: keras.Model, x: Any, chunk: int = 128) -> Any:
 
     # Direct calls, not `predict`: no new tf.function per batch shape, no retracing warnings.
     out = [model(x[i : i + chunk], training=False) for i in range(0, len(x), chunk)]
+    if isinstance(out[0], list | tuple):  # a model with several outputs
+        return [np.concatenate([np.asarray(o[k]) for o in out]) for k in range(len(out[0]))]
     return np.concatenate([np.asarray(o) for o in out])

@@ -84,9 +84,11 @@ def fit_captions(
         # A frozen CNN gives the same output in every epoch: compute it once and
         # train only what comes after it. Epochs then cost a fraction of the time.
         trainer = model._parts.head
-        videos = in_chunks(model._parts.cnn_part, videos)
+        x = [*in_chunks(model._parts.cnn_part, videos), inputs]
         if val_data is not None:
-            val_data = ([in_chunks(model._parts.cnn_part, val_data[0][0]), val_in], val_out)
+            val_data = ([*in_chunks(model._parts.cnn_part, val_data[0][0]), val_in], val_out)
+    else:
+        x = [videos, inputs]
     model.frame_cnn.trainable = not freeze_cnn
     try:
         with scope(model.strategy):
@@ -99,7 +101,7 @@ def fit_captions(
             )
         history = fit_keras(
             trainer,
-            [videos, inputs],
+            x,
             targets,
             what="Captioner.fit",
             verbose=verbose,
@@ -139,7 +141,9 @@ def pretrain_detector(
     videos = model._check_videos(clips.videos, any_length=True)
     epochs, batch_size, learning_rate = _check_steps(epochs, batch_size, learning_rate)
     verbose, callbacks = check_verbose(verbose), check_callbacks(callbacks)
-    frames = videos.reshape(-1, *videos.shape[2:])
+    # Padding frames show no digit, and their positions mean nothing: train on real frames.
+    real = clips.frame_mask.ravel()
+    frames = videos.reshape(-1, *videos.shape[2:])[real]
     detector = model.frame_cnn
     with scope(model.strategy):
         logits = detector.get_layer("digit_maps").output
@@ -150,7 +154,7 @@ def pretrain_detector(
         )
     targets = detection_targets(
         clips.digits, clips.positions, videos.shape[2:4], tuple(logits.shape[1:3])
-    )
+    )[real]
     t0 = time.perf_counter()
     history = fit_keras(
         trainer,
