@@ -12,7 +12,7 @@ from typing import Any
 from fdmlearn._checks import check_choice
 
 from . import ops
-from .node import Node, apply
+from .node import Node, apply, as_node
 from .values import exact
 
 __all__ = [
@@ -44,7 +44,7 @@ def relu(z: Node | float) -> Node:
         >>> bp.relu(bp.inputs("z")).expr
         Max(0, z)
     """
-    return apply(ops.RELU, z)
+    return apply(ops.RELU, z, names=("z",))
 
 
 def leaky_relu(z: Node | float, alpha: float = 0.2) -> Node:
@@ -69,7 +69,7 @@ def leaky_relu(z: Node | float, alpha: float = 0.2) -> Node:
     slope = exact(alpha, "alpha")
     if not (0 <= slope < 1):
         raise ValueError(f"alpha must be in [0, 1), got {alpha}")
-    return apply(ops.leaky(slope), z)
+    return apply(ops.leaky(slope), z, names=("z",))
 
 
 def sigmoid(z: Node | float) -> Node:
@@ -82,7 +82,7 @@ def sigmoid(z: Node | float) -> Node:
         >>> bp.sigmoid(bp.inputs("z")).expr
         1/(1 + exp(-z))
     """
-    return apply(ops.SIGMOID, z)
+    return apply(ops.SIGMOID, z, names=("z",))
 
 
 def tanh(z: Node | float) -> Node:
@@ -93,7 +93,7 @@ def tanh(z: Node | float) -> Node:
         >>> bp.tanh(2 * bp.inputs("z")).expr
         tanh(2*z)
     """
-    return apply(ops.TANH, z)
+    return apply(ops.TANH, z, names=("z",))
 
 
 def exp(z: Node | float) -> Node:
@@ -104,7 +104,7 @@ def exp(z: Node | float) -> Node:
         >>> bp.exp(bp.inputs("z")).expr
         exp(z)
     """
-    return apply(ops.EXP, z)
+    return apply(ops.EXP, z, names=("z",))
 
 
 def log(z: Node | float) -> Node:
@@ -115,7 +115,7 @@ def log(z: Node | float) -> Node:
         >>> bp.log(bp.inputs("z")).expr
         log(z)
     """
-    return apply(ops.LOG, z)
+    return apply(ops.LOG, z, names=("z",))
 
 
 def identity(z: Node | float) -> Node:
@@ -126,7 +126,7 @@ def identity(z: Node | float) -> Node:
         >>> bp.identity(bp.inputs("z")).expr
         z
     """
-    return apply(ops.IDENTITY, z)
+    return apply(ops.IDENTITY, z, names=("z",))
 
 
 _ACTIVATIONS: dict[str, Callable[[Node], Node]] = {
@@ -203,11 +203,13 @@ def neuron(
         raise ValueError(
             f"weights must hold one weight per input: {len(inputs)} inputs, {len(weights)} weights"
         )
-    total = weights[0] * inputs[0]
-    for w, x in zip(weights[1:], inputs[1:], strict=True):
+    xs = [as_node(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
+    ws = [as_node(w, f"weights[{i}]") for i, w in enumerate(weights)]
+    total = ws[0] * xs[0]
+    for w, x in zip(ws[1:], xs[1:], strict=True):
         total = total + w * x
     if bias is not None:
-        total = total + bias
+        total = total + as_node(bias, "bias")
     return act(total)
 
 
@@ -231,7 +233,7 @@ def squared_error(y_pred: Node | float, y_true: Node | float) -> Node:
         >>> bp.squared_error(p, y).expr
         (p - y)**2/2
     """
-    return apply(ops.SQUARED, y_pred, y_true)
+    return apply(ops.SQUARED, y_pred, y_true, names=("y_pred", "y_true"))
 
 
 def absolute_error(y_pred: Node | float, y_true: Node | float) -> Node:
@@ -245,7 +247,7 @@ def absolute_error(y_pred: Node | float, y_true: Node | float) -> Node:
         >>> bp.absolute_error(p, y).expr
         Abs(p - y)
     """
-    return apply(ops.ABSOLUTE, y_pred, y_true)
+    return apply(ops.ABSOLUTE, y_pred, y_true, names=("y_pred", "y_true"))
 
 
 def binary_cross_entropy(p: Node | float, y_true: Node | float) -> Node:
@@ -257,4 +259,4 @@ def binary_cross_entropy(p: Node | float, y_true: Node | float) -> Node:
         >>> bp.binary_cross_entropy(p, y).expr
         -y*log(p) - (1 - y)*log(1 - p)
     """
-    return apply(ops.BCE, p, y_true)
+    return apply(ops.BCE, p, y_true, names=("p", "y_true"))

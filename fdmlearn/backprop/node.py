@@ -72,6 +72,9 @@ class Node:
     """
 
     __slots__ = ("_expr", "_op", "_order", "depth", "kind", "name", "parents")
+    # NumPy must not broadcast a node over an array (`np.ones(3) * x` would
+    # make an array of nodes): it defers to Node's operators, which refuse.
+    __array_ufunc__ = None
 
     def __init__(
         self,
@@ -210,9 +213,14 @@ def as_node(value: Any, what: str = "a graph operand") -> Node:
     return Node("const", exact(value, what))
 
 
-def apply(op: ops.Op, *args: Any) -> Node:
-    """A new operation node; its expression waits until someone asks for it."""
-    return Node("op", None, op, tuple(as_node(a, f"the argument of {op.name}") for a in args))
+def apply(op: ops.Op, *args: Any, names: tuple[str, ...] = ()) -> Node:
+    """A new operation node; its expression waits until someone asks for it.
+
+    `names` are the arguments' names for error messages (`"y_true"`).
+    """
+    whats = names or (f"an operand of {op.name}",) * len(args)
+    parents = tuple(as_node(a, what) for a, what in zip(args, whats, strict=True))
+    return Node("op", None, op, parents)
 
 
 def topological(root: Node) -> list[Node]:

@@ -6,9 +6,11 @@ these helpers to print what a learner would write by hand.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import sympy
 from sympy.printing.latex import LatexPrinter
 
@@ -50,10 +52,14 @@ def latex(expr: Any) -> str:
     $\\mathbf{1}[z > 0]$.
 
     Args:
-        expr: A sympy expression or number (e.g. from `gradients`).
+        expr: A sympy expression or number (e.g. from `gradients`), or a
+            node (its expression in terms of the leaves).
 
     Returns:
         The LaTeX string, without `$` delimiters.
+
+    Raises:
+        TypeError: If `expr` is neither a sympy object, a number nor a node.
 
     Examples:
         >>> import sympy
@@ -61,6 +67,14 @@ def latex(expr: Any) -> str:
         >>> print(bp.latex(sympy.Heaviside(sympy.Symbol("q"), 0)))
         \\mathbf{1}\\left[q > 0\\right]
     """
+    from .node import Node
+
+    if isinstance(expr, Node):
+        expr = expr.expr
+    elif isinstance(expr, bool) or not isinstance(expr, sympy.Basic | numbers.Number):
+        raise TypeError(
+            f"expr must be a sympy expression, a number or a Node, got {type(expr).__name__}"
+        )
     return _Printer().doprint(expr)
 
 
@@ -74,6 +88,10 @@ def number_latex(value: Any) -> str:
         `2`, `\\frac{3}{5} = 0.6`, or `\\frac{1}{3} \\approx 0.3333` for
         a fraction without a finite decimal.
 
+    Raises:
+        TypeError: If `value` is not a number.
+        ValueError: If it is not a finite real number.
+
     Examples:
         >>> import sympy
         >>> from fdmlearn import backprop as bp
@@ -82,7 +100,13 @@ def number_latex(value: Any) -> str:
         >>> print(bp.number_latex(sympy.Rational(1, 3)))
         \\frac{1}{3} \\approx 0.3333
     """
-    value = sympy.sympify(value)
+    from .values import exact
+
+    if isinstance(value, float | np.floating) and not isinstance(value, sympy.Basic):
+        # A float stays a float (0.6 prints 0.6, not 3/5 = 0.6).
+        value = sympy.Float(exact(value, "value"), 15)
+    else:
+        value = exact(value, "value")
     if value.is_Integer:
         return str(value)
     if value.is_Rational:

@@ -25,7 +25,11 @@ from .trace import trace
 from .values import MAX_EXACT_SIZE, too_big
 from .values import exact as exact_number
 
-__all__ = ["gradient_descent", "gradient_function"]
+__all__ = ["MAX_STEPS", "gradient_descent", "gradient_function"]
+
+# Every step keeps its traces (a derivation per data point): a run is for
+# reading, and a million steps would only fill the memory.
+MAX_STEPS = 100_000
 
 
 def gradient_descent(
@@ -66,6 +70,7 @@ def gradient_descent(
             not one, a data point misses an input or names something that is
             not one, a value is NaN or infinite, `data` is empty, `lr` is not
             positive, `batch_size` is not in [1, len(data)], `epochs` < 1,
+            the run would take more than `MAX_STEPS` (100,000) steps,
             or (with `exact=True`) an exact value grows past the size sympy
             can handle: then pass `exact=False`.
 
@@ -111,6 +116,13 @@ def gradient_descent(
         raise ValueError(f"lr must be > 0, got {short_text(lr)}")
     batch_size = check_int("batch_size", batch_size, minimum=1, maximum=len(points))
     epochs = check_int("epochs", epochs, minimum=1)
+    n_steps = epochs * -(-len(points) // batch_size)
+    if n_steps > MAX_STEPS:
+        raise ValueError(
+            f"epochs={epochs} with {len(points)} data point(s) and batch_size={batch_size} "
+            f"would record {n_steps} steps, more than {MAX_STEPS}; every step keeps its "
+            "derivation, so train longer runs with Keras"
+        )
     exact = check_bool("exact", exact)
     if not exact:
         rate = sympy.Float(rate, 15)
@@ -217,23 +229,32 @@ def gradient_function(
             shapes = {n: a.shape for n, a in arrays.items()}
             raise ValueError(f"the arguments' shapes do not broadcast together: {shapes}") from None
         val: dict[int, Any] = {}
-        for n in graph.order:
-            if n.kind == "const":
-                val[id(n)] = float(n.expr)
-            elif n.is_leaf:
-                val[id(n)] = arrays[n.name]
-            else:
-                val[id(n)] = compiled[id(n._op)][0](*(val[id(p)] for p in n.parents))
 
         def local(n: Node) -> list[Any]:
             return compiled[id(n._op)][1](*(val[id(p)] for p in n.parents), val[id(n)])
 
         with np.errstate(all="ignore"):  # a non-finite result is reported below, by name
+            for n in graph.order:
+                if n.kind == "const":
+                    val[id(n)] = float(n.expr)
+                elif n.is_leaf:
+                    val[id(n)] = arrays[n.name]
+                else:
+                    val[id(n)] = compiled[id(n._op)][0](*(val[id(p)] for p in n.parents))
             grad = backward(graph, local, seed=np.ones(shape))
         result = {
             t.name: np.broadcast_to(np.asarray(grad.get(id(t), 0.0), dtype=float), shape).copy()
             for t in chosen
         }
+        for name, g in result.items():
+            bad = ~np.isfinite(g)
+            if bad.any():
+                where = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
+                raise ValueError(
+                    f"the gradient with respect to {name!r} is not finite at {int(bad.sum())} "
+                    f"point(s), the first at index {where}: the graph is not differentiable "
+                    "there (e.g. log of 0, division by 0) or overflows"
+                )
         return result
 
     return gradient
