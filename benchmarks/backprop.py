@@ -1,11 +1,15 @@
 """Benchmark fdmlearn.backprop: the cost of symbolic reverse mode, and batch evaluation.
 
 1. Gradients of a tanh chain h_k = tanh(w_k h_{k-1}) with respect to every
-   weight, for 10..400 layers: time per call with shared (unevaluated)
-   chain-rule products, and with sympy canonicalising every product.
-2. Batch evaluation through `gradient_function` (sympy.lambdify per operation
+   weight, for 10..1000 layers: time per call with the chain rule written in
+   the nodes' names (`in_terms_of="nodes"`, any depth), and expanded in the
+   leaves with sympy canonicalising every product (up to 50 layers, the
+   `MAX_DEPTH` of 100 operations).
+2. A 1,000-layer chain (tanh and ReLU) followed by a loss: build,
+   differentiate, print, evaluate and render, against 250 layers.
+3. Batch evaluation through `gradient_function` (sympy.lambdify per operation
    + NumPy) against one sympy `evaluate` per data point.
-3. The seed exercise, checked against the seed notebook's numbers.
+4. The seed exercise, checked against the seed notebook's numbers.
 
 Run from benchmarks/: `../.venv/bin/python backprop.py` (writes
 docs/results/backprop.json) or `--quick` for a smoke run
@@ -52,14 +56,14 @@ def chain_costs(depths: list[int], eager_max: int, repeats: int) -> list[dict]:
     rows = []
     # Warm up: the first call pays for imports and sympy's first-use set-up.
     out, weights = tanh_chain(5)
-    bp.gradients(out, weights, evaluate=False)
+    bp.gradients(out, weights, in_terms_of="nodes")
     bp.gradients(out, weights, evaluate=True)
     for depth in depths:
         build_s, (out, weights) = timed(lambda d=depth: tanh_chain(d), repeats)
         n_nodes = 1 + 3 * depth  # x, and per layer: w_k, the product, the tanh
-        shared_s, _ = timed(partial(bp.gradients, out, weights, evaluate=False), repeats)
+        shared_s, _ = timed(partial(bp.gradients, out, weights, in_terms_of="nodes"), repeats)
         eager_s = None
-        if depth <= eager_max:
+        if depth <= min(eager_max, bp.MAX_DEPTH // 2):
             eager_s, _ = timed(partial(bp.gradients, out, weights, evaluate=True), repeats)
         rows.append(
             {
@@ -77,6 +81,41 @@ def chain_costs(depths: list[int], eager_max: int, repeats: int) -> list[dict]:
             flush=True,
         )
     return rows
+
+
+def deep_round(depth: int, activation: str) -> dict:
+    """A chain + loss: build, gradient with node names, print, evaluate, render (seconds each)."""
+    times = {}
+    t0 = time.perf_counter()
+    x, y = bp.inputs("x y")
+    weights = bp.params(" ".join(f"w{k}" for k in range(1, depth + 1)))
+    h = x
+    for w in weights:
+        h = bp.activation(activation)(w * h)
+    loss = bp.squared_error(h, y)
+    times["build_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rule = bp.gradients(loss, [weights[0]], in_terms_of="nodes")["w1"]
+    times["gradient_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    printed = len(repr(loss) + str(rule) + bp.latex(rule))
+    times["print_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    trace = bp.evaluate(loss, {x: 0.5, y: 0.1, **{w: 1.01 for w in weights}}, exact=False)
+    times["evaluate_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rendered = len(trace.to_markdown()) + len(trace.to_latex())
+    times["render_s"] = time.perf_counter() - t0
+    total = sum(times.values())
+    row = {"depth": depth, "activation": activation, **times, "total_s": total,
+           "printed_chars": printed, "rendered_chars": rendered}  # fmt: skip
+    print(f"{activation} chain of {depth} + loss: {total:.2f} s {times}", flush=True)
+    return row
+
+
+def deep_costs(depths: list[int]) -> list[dict]:
+    deep_round(50, "tanh")  # warm up
+    return [deep_round(d, a) for a in ("tanh", "relu") for d in depths]
 
 
 def batch_costs(n_points: int, n_exact: int, chain_depth: int) -> list[dict]:
@@ -154,10 +193,25 @@ def seed_check() -> list[dict]:
     return rows
 
 
+def deep_table(deep: list[dict]) -> str:
+    lines = [
+        "| chain + loss | layers | build (s) | gradient (s) | print (s) | evaluate (s) | "
+        "render (s) | total (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in deep:
+        lines.append(
+            f"| {r['activation']} | {r['depth']} | {r['build_s']:.3f} | {r['gradient_s']:.3f} | "
+            f"{r['print_s']:.3f} | {r['evaluate_s']:.3f} | {r['render_s']:.3f} | "
+            f"{r['total_s']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def tables(chain: list[dict], batch: list[dict], seed: list[dict]) -> dict[str, str]:
     lines = [
-        "| layers | nodes | gradients, shared products (s) | µs per node | "
-        "gradients, canonical sympy products (s) |",
+        "| layers | nodes | gradients, chain rule with node names (s) | µs per node | "
+        "gradients expanded in the leaves (s) |",
         "|---:|---:|---:|---:|---:|",
     ]
     for r in chain:
@@ -199,17 +253,20 @@ def main() -> None:
     args = parser.parse_args()
     rec = Recorder("backprop")
     if args.quick:
-        depths, eager_max, repeats = [10, 25, 50], 25, 1
+        depths, eager_max, repeats, deep_depths = [10, 25, 50], 25, 1, [100, 400]
         n_points, n_exact, chain_depth = 1_000, 5, 10
     else:
-        depths, eager_max, repeats = [10, 25, 50, 100, 200, 400], 400, 5
+        depths, eager_max, repeats = [10, 25, 50, 100, 200, 400, 1000], 50, 3
+        deep_depths = [250, 1000]
         n_points, n_exact, chain_depth = 100_000, 50, 100
     chain = chain_costs(depths, eager_max, repeats)
+    deep = deep_costs(deep_depths)
     batch = batch_costs(n_points, n_exact, chain_depth)
     seed = seed_check()
     shared = {r["depth"]: r["gradients_shared_s"] for r in chain}
     results = {
         "chain": chain,
+        "deep": deep,
         "batch": batch,
         "seed": seed,
         # Linear cost: time ratio over depth ratio between the largest and a mid depth.
@@ -217,7 +274,10 @@ def main() -> None:
         / (depths[-1] / depths[-3]),
         "sympy_version": sympy.__version__,
         "repeats": repeats,
-        "tables": tables(chain, batch, seed),
+        "tables": {
+            **tables(chain, batch, seed),
+            "A deep chain followed by a loss, end to end": deep_table(deep),
+        },
     }
     rec.write(results, name="backprop-quick" if args.quick else None)
 

@@ -35,6 +35,7 @@ _DERIVATIVE_BOUNDS = {
 # A chain is a few hundred bytes a layer; this keeps a typo (10**9) from
 # filling the memory.
 MAX_CHAIN_DEPTH = 100_000
+"""The deepest chain `chain_gradient` builds."""
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_DRAW_NODES", "draw_graph"]
 
 MAX_DRAW_NODES = 200
+"""The most nodes `draw_graph` draws (more boxes would be unreadable)."""
 _COLORS = {"input": "#dbeafe", "param": "#fde68a", "const": "#e5e7eb", "op": "#ffffff"}
 
 

@@ -26,6 +26,7 @@ __all__ = ["MAX_DEPTH", "Node", "inputs", "params"]
 # sympy's algorithms (evaluation, printing, substitution) recurse over an
 # expression; at about 150 operations deep they overflow Python's stack.
 MAX_DEPTH = 100
+"""How many operations deep `Node.expr` and `gradients(in_terms_of="leaves")` go."""
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _creation = itertools.count()

@@ -30,6 +30,7 @@ __all__ = ["MAX_STEPS", "gradient_descent", "gradient_function"]
 # Every step keeps its traces (a derivation per data point): a run is for
 # reading, and a million steps would only fill the memory.
 MAX_STEPS = 100_000
+"""The most updates one `gradient_descent` call records."""
 
 
 def gradient_descent(
