@@ -57,24 +57,12 @@ def _make_model(
         # A ReLU capped at 1 is exactly a clip to [0, 1]: the sepia layer's activation.
         # Blurring values in [0, 1] with weights that sum to 1 keeps them in [0, 1].
         x = keras.layers.ReLU(max_value=1.0, name="clip_0_1")(x)
+    common = {"padding": padding, "use_bias": False, "name": "gaussian_blur"}
     if depthwise:
-        x = keras.layers.DepthwiseConv2D(
-            kernel_size,
-            padding=padding,
-            use_bias=False,
-            depthwise_initializer=init(),
-            name="gaussian_blur",
-        )(x)
+        blur = keras.layers.DepthwiseConv2D(kernel_size, depthwise_initializer=init(), **common)
     else:
-        x = keras.layers.Conv2D(
-            3,
-            kernel_size,
-            padding=padding,
-            use_bias=False,
-            kernel_initializer=init(),
-            name="gaussian_blur",
-        )(x)
-    return keras.Model(inputs, x, name=name)
+        blur = keras.layers.Conv2D(3, kernel_size, kernel_initializer=init(), **common)
+    return keras.Model(inputs, blur(x), name=name)
 
 
 def build_filter_cnn(
