@@ -100,9 +100,12 @@ def exp(z: Node | float) -> Node:
     """The exponential $e^z$, its own derivative.
 
     Examples:
+        At 0 both the value and the derivative are 1:
+
         >>> from fdmlearn import backprop as bp
-        >>> bp.exp(bp.inputs("z")).expr
-        exp(z)
+        >>> t = bp.evaluate(bp.exp(bp.inputs("z")), {"z": 0})
+        >>> t.value, t.gradients["z"]
+        (1, 1)
     """
     return apply(ops.EXP, z, names=("z",))
 
@@ -112,8 +115,9 @@ def log(z: Node | float) -> Node:
 
     Examples:
         >>> from fdmlearn import backprop as bp
-        >>> bp.log(bp.inputs("z")).expr
-        log(z)
+        >>> z = bp.inputs("z")
+        >>> bp.evaluate(bp.log(z), {z: 2}).gradients["z"]
+        1/2
     """
     return apply(ops.LOG, z, names=("z",))
 
@@ -123,8 +127,8 @@ def identity(z: Node | float) -> Node:
 
     Examples:
         >>> from fdmlearn import backprop as bp
-        >>> bp.identity(bp.inputs("z")).expr
-        z
+        >>> bp.identity(3).op
+        'identity'
     """
     return apply(ops.IDENTITY, z, names=("z",))
 

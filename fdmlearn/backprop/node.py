@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import numbers
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sympy
@@ -41,6 +42,16 @@ def check_name(name: Any, what: str) -> str:
             f"{what} must be a letter followed by letters, digits or '_', got {name!r}"
         )
     return name
+
+
+def _operator(op: ops.Op, reflected: bool = False) -> Callable[[Node, Any], Node]:
+    """The method for `node <op> other`, or with `reflected` for `other <op> node`."""
+
+    def method(self: Node, other: Any) -> Node:
+        return apply(op, other, self) if reflected else apply(op, self, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
+    return method
 
 
 class Node:
@@ -162,38 +173,18 @@ class Node:
             body = short_text(self.expr, 80)
         return f"Node({self.name} = {body})" if self.name else f"Node({body})"
 
-    # Arithmetic builds new nodes; Python numbers become constants.
-    def __add__(self, other: Any) -> Node:
-        return apply(ops.ADD, self, other)
-
-    def __radd__(self, other: Any) -> Node:
-        return apply(ops.ADD, other, self)
-
-    def __sub__(self, other: Any) -> Node:
-        return apply(ops.SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Node:
-        return apply(ops.SUB, other, self)
-
-    def __mul__(self, other: Any) -> Node:
-        return apply(ops.MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Node:
-        return apply(ops.MUL, other, self)
-
-    def __truediv__(self, other: Any) -> Node:
-        return apply(ops.DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Node:
-        return apply(ops.DIV, other, self)
+    # Arithmetic builds new nodes; Python numbers become constants. Each
+    # operator comes twice: `x - 1` (the node on the left) and `1 - x`.
+    __add__, __radd__ = _operator(ops.ADD), _operator(ops.ADD, reflected=True)
+    __sub__, __rsub__ = _operator(ops.SUB), _operator(ops.SUB, reflected=True)
+    __mul__, __rmul__ = _operator(ops.MUL), _operator(ops.MUL, reflected=True)
+    __truediv__, __rtruediv__ = _operator(ops.DIV), _operator(ops.DIV, reflected=True)
+    __rpow__ = _operator(ops.POW, reflected=True)
 
     def __pow__(self, other: Any) -> Node:
         if isinstance(other, Node):
             return apply(ops.POW, self, other)
         return apply(ops.pow_const(exact(other, "the exponent")), self)
-
-    def __rpow__(self, other: Any) -> Node:
-        return apply(ops.POW, other, self)
 
     def __neg__(self) -> Node:
         return apply(ops.NEG, self)

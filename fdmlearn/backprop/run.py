@@ -210,11 +210,10 @@ class Run:
 
         Examples:
             >>> from fdmlearn import backprop as bp
-            >>> x, y = bp.inputs("x y")
-            >>> w = bp.params("w")
-            >>> run = bp.gradient_descent(bp.squared_error(w * x, y), {"w": 0},
-            ...                           [{"x": 1, "y": 2}], lr=0.5)
-            >>> print(run.to_latex().splitlines()[-2])
+            >>> (x, y), w = bp.inputs("x y"), bp.params("w")
+            >>> loss = bp.squared_error(w * x, y)
+            >>> tex = bp.gradient_descent(loss, {w: 0}, [{x: 1, y: 2}], lr=0.5).to_latex()
+            >>> print(tex.splitlines()[-2])
             w &= 1 \\\\
         """
         name, definition, expr = self._loss_line()
