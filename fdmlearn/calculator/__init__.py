@@ -52,7 +52,7 @@ from fdmlearn.calculator.data import (
     make_dataset,
     n_sum_digits,
 )
-from fdmlearn.calculator.layers import ColumnSums, ReverseSteps
+from fdmlearn.calculator.layers import CarryAdder, ColumnSums, DigitColumns, ReverseSteps
 from fdmlearn.calculator.model import MAX_OPERANDS, Calculator, build_calculator, load_calculator
 from fdmlearn.calculator.plots import (
     confusion_matrix,
@@ -70,6 +70,8 @@ __all__ = [
     "n_sum_digits",
     "ColumnSums",
     "ReverseSteps",
+    "CarryAdder",
+    "DigitColumns",
     "confusion_matrix",
     "plot_gallery",
     "plot_mistakes",

@@ -15,7 +15,7 @@ import keras
 from keras import layers
 
 from fdmlearn.calculator.data import IMAGE_SHAPE, n_sum_digits
-from fdmlearn.calculator.layers import ColumnSums, ReverseSteps
+from fdmlearn.calculator.layers import CarryAdder, ColumnSums, DigitColumns, ReverseSteps
 
 __all__ = ["ARCHITECTURES", "Architecture", "build_adder", "build_reader"]
 
@@ -27,6 +27,10 @@ class Architecture:
     Attributes:
         name: `"default"` or `"reference"` (which parts to build).
         description: One sentence saying what it is and why.
+        adder: The default architecture's adder: `"carry"` (a learned carry
+            cell applied column by column, see `CarryAdder`: it adds any
+            count of numbers of any length) or `"columns"` (the former GRU
+            over the column sums of all operands at once, tied to its layout).
         reader_epochs: Epochs of `fit_reader`.
         reader_learning_rate: Peak learning rate of the reader.
         reader_batch_size: Images (default) or sequences (reference) per step.
@@ -37,11 +41,12 @@ class Architecture:
         fine_tune_epochs: Epochs of `fine_tune` inside `fit` (0: not fine-tuned).
         fine_tune_learning_rate: Adam's learning rate when fine-tuning.
         fine_tune_batch_size: Sequences per fine-tuning step.
-        adder_units: Width of the default adder's GRU.
+        adder_units: Width of the default adder's carry cell (or GRU).
     """
 
     name: str
     description: str
+    adder: str = "carry"
     reader_epochs: int = 6
     reader_learning_rate: float = 3e-3
     reader_batch_size: int = 128
@@ -58,6 +63,7 @@ class Architecture:
         from fdmlearn._checks import check_choice, check_int, check_real
 
         check_choice("name", self.name, ("default", "reference"))
+        check_choice("adder", self.adder, ("carry", "columns"))
         for f in ("reader_epochs", "adder_epochs", "fine_tune_epochs"):
             check_int(f, getattr(self, f), minimum=0)
         for f in ("reader_batch_size", "adder_batch_size", "fine_tune_batch_size"):
@@ -72,7 +78,7 @@ ARCHITECTURES: dict[str, Architecture] = {
     "default": Architecture(
         name="default",
         description="A CNN with batch norm and augmentation trained with Adam on single digit "
-        "images, and a column-by-column adder: exact column sums and a learned carry (a GRU).",
+        "images, and a column-by-column adder: exact column sums and a learned carry cell.",
     ),
     "reference": Architecture(
         name="reference",
@@ -167,6 +173,10 @@ def build_adder(
             out = layers.Reshape((n_operands, n_steps, 10))(out)
         return keras.Model(probs, out, name="adder")
     units = architecture.adder_units
+    if architecture.adder == "carry":
+        columns = DigitColumns(n_operands, n_digits, n_steps)(probs)
+        totals = CarryAdder(units, cumulative=cumulative, name="carry_adder")(columns)
+        return keras.Model(probs, ReverseSteps(axis=2 if cumulative else 1)(totals), name="adder")
     column = keras.Input((n_steps, 9 * n_operands + 1), name="column_sums")
     h = layers.GRU(units, return_sequences=True)(column)
     h = layers.Dense(units, activation="relu")(h)

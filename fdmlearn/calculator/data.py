@@ -139,7 +139,13 @@ class CalculatorDataset:
             MNIST split each position shows.
         split: `"train"` or `"test"`: the MNIST split all images come from.
         n_operands: Numbers per sequence.
-        n_digits: Digits per number.
+        n_digits: Digits per number, or `(shortest, longest)` for a ragged
+            dataset whose operands have lengths drawn in that range.
+        lengths: None, or for a ragged dataset (N, n_operands) int64, the
+            digits of each operand. Its arrays then keep the fixed layout of
+            `longest` digits per operand, with blank images (digit 0, MNIST
+            index -1) in front of shorter operands; `sequences` gives the
+            ragged, unpadded form the calculator reads.
 
     Examples:
         >>> from fdmlearn.calculator import make_dataset
@@ -158,11 +164,14 @@ class CalculatorDataset:
     mnist_indices: np.ndarray
     split: str
     n_operands: int
-    n_digits: int
+    n_digits: int | tuple[int, int]
+    lengths: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # A dataset built by hand is checked once here; make_dataset and
         # indexing build theirs through `_trusted`, which skips the checks.
+        if self.lengths is not None:
+            raise ValueError("ragged datasets (lengths=...) are made by make_dataset only")
         n_operands, n_digits = check_sizes(self.n_operands, self.n_digits)
         length = n_operands * n_digits
         images = self.images
@@ -206,14 +215,38 @@ class CalculatorDataset:
         return len(self.digits)
 
     @property
+    def ragged(self) -> bool:
+        """Whether the operands have different lengths (`n_digits=(shortest, longest)`)."""
+        return self.lengths is not None
+
+    @property
+    def max_digits(self) -> int:
+        """Digits of the longest possible operand."""
+        return self.n_digits[1] if self.ragged else self.n_digits
+
+    @property
     def sequence_length(self) -> int:
-        """Images per sequence: `n_operands * n_digits`."""
-        return self.n_operands * self.n_digits
+        """Images per sequence in the fixed layout: `n_operands * max_digits`."""
+        return self.n_operands * self.max_digits
 
     @property
     def sum_width(self) -> int:
         """Digits every sum is written with (see `n_sum_digits`)."""
-        return n_sum_digits(self.n_operands, self.n_digits)
+        return n_sum_digits(self.n_operands, self.max_digits)
+
+    @property
+    def sequences(self) -> list[list[np.ndarray]]:
+        """The sequences as the assignment gives them: a list of operands each, every
+        operand an array of its own digit images (no leading blanks or zeros)."""
+        width = self.max_digits
+        lengths = self.lengths if self.ragged else np.full((len(self), self.n_operands), width)
+        return [
+            [
+                self.images[i, (k + 1) * width - int(lengths[i, k]) : (k + 1) * width]
+                for k in range(self.n_operands)
+            ]
+            for i in range(len(self))
+        ]
 
     def __getitem__(self, index: Any) -> CalculatorDataset:
         """A dataset of some of the sequences (NumPy-style index; one int gives 1 sequence)."""
@@ -228,6 +261,7 @@ class CalculatorDataset:
             split=self.split,
             n_operands=self.n_operands,
             n_digits=self.n_digits,
+            lengths=None if self.lengths is None else self.lengths[positions],
         )
 
     def __repr__(self) -> str:
@@ -270,7 +304,7 @@ class CalculatorDataset:
 def make_dataset(
     n: int,
     n_operands: int = 2,
-    n_digits: int = 3,
+    n_digits: int | tuple[int, int] = 3,
     split: str = "train",
     seed: int | np.random.Generator | None = 0,
 ) -> CalculatorDataset:
@@ -284,7 +318,9 @@ def make_dataset(
     Args:
         n: Number of sequences (>= 1).
         n_operands: Numbers per sequence (>= 2).
-        n_digits: Digits per number (1 to 15).
+        n_digits: Digits per number (1 to 15), or `(shortest, longest)`: each
+            operand's length is drawn uniformly in that range (a ragged
+            dataset, see `CalculatorDataset.lengths` and `.sequences`).
         split: `"train"` or `"test"`.
         seed: An int >= 0, None (fresh entropy) or a `numpy.random.Generator`;
             the same int gives the same dataset.
@@ -308,8 +344,27 @@ def make_dataset(
         True
         >>> data.running.shape, bool((data.running[:, -1] == data.sums).all())
         ((3, 2), True)
+
+        Operands of 1 to 3 digits, as in 294 + 61:
+
+        >>> mixed = make_dataset(2, n_operands=2, n_digits=(1, 3), split="test", seed=2)
+        >>> mixed
+        CalculatorDataset(n=2, n_operands=2, n_digits=(1, 3), split='test')
+        >>> [[len(operand) for operand in seq] for seq in mixed.sequences]
+        [[3, 1], [3, 1]]
+        >>> mixed.operands.tolist(), mixed.sums.tolist()
+        ([[758, 5], [628, 6]], [763, 634])
     """
     n = check_int("n", n, minimum=1)
+    digit_range = None
+    if isinstance(n_digits, tuple | list):
+        if len(n_digits) != 2:
+            raise ValueError(
+                f"n_digits must be an int or a pair (shortest, longest), got {n_digits!r}"
+            )
+        low = check_int("n_digits[0]", n_digits[0], minimum=1, maximum=MAX_DIGITS)
+        high = check_int("n_digits[1]", n_digits[1], minimum=low, maximum=MAX_DIGITS)
+        digit_range, n_digits = (low, high), high
     n_operands, n_digits = check_sizes(n_operands, n_digits)
     split = check_choice("split", split, ("train", "test"))
     rng = check_rng(seed)
@@ -325,6 +380,13 @@ def make_dataset(
     digits = labels[indices].astype(np.int64)
     seq_images = images[indices].astype(np.float32)  # one gather, then scale in place
     seq_images /= np.float32(255.0)
+    lengths = None
+    if digit_range is not None:
+        lengths = rng.integers(digit_range[0], digit_range[1] + 1, size=(n, n_operands))
+        # Positions in front of a shorter operand: a blank image, digit 0.
+        position = np.arange(n_digits)[None, None, :]
+        blank = (position < n_digits - lengths[:, :, None]).reshape(n, length)
+        digits[blank], indices[blank], seq_images[blank] = 0, -1, 0.0
     operands = operand_values(digits, n_operands, n_digits)
     running = running_totals(operands, n_digits)
     return CalculatorDataset._trusted(
@@ -336,5 +398,6 @@ def make_dataset(
         mnist_indices=indices,
         split=split,
         n_operands=n_operands,
-        n_digits=n_digits,
+        n_digits=n_digits if digit_range is None else digit_range,
+        lengths=lengths,
     )

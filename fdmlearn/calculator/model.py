@@ -26,6 +26,7 @@ from fdmlearn.calculator.architectures import (
 )
 from fdmlearn.calculator.data import (
     IMAGE_SHAPE,
+    MAX_DIGITS,
     CalculatorDataset,
     check_sizes,
     from_chars,
@@ -33,6 +34,12 @@ from fdmlearn.calculator.data import (
     operand_values,
     running_totals,
     to_chars,
+)
+from fdmlearn.calculator.ragged import (
+    add_ragged,
+    check_sequences,
+    is_ragged,
+    sequences_from_array,
 )
 from fdmlearn.calculator.training import Training, check_dataset
 
@@ -183,51 +190,148 @@ class Calculator(Training):
         out = np.asarray(self.adder.predict(probs, batch_size=1024, verbose=0))
         return from_chars(out.argmax(axis=-1))
 
-    def predict(self, images: Any) -> np.ndarray:
+    def predict(self, images: Any, *, cumulative: bool | None = None) -> Any:
         """The sums that the image sequences spell, as integers.
 
+        Two forms of input:
+
+        - the fixed layout: an array (N, n_operands * n_digits, 28, 28[, 1])
+          of floats in [0, 1], most significant digit first, or a
+          `CalculatorDataset` of the calculator's layout (another layout is
+          refused, even one of the same sequence length);
+        - the assignment's own, ragged: a list of sequences, each a list of
+          operands, each operand an array (or list) of its 1 to 15 digit
+          images, without leading zeros. The operand count may differ from
+          the calculator's, from 1 to `MAX_OPERANDS` (100), checked before
+          anything is allocated. It needs the default (carry) adder.
+
         Args:
-            images: (N, n_operands * n_digits, 28, 28[, 1]) floats in [0, 1],
-                most significant digit first, or a `CalculatorDataset` of the
-                calculator's layout (another layout is refused, even one of
-                the same sequence length).
+            images: The sequences, in one of the two forms.
+            cumulative: Return the running totals instead of the final sums
+                (None: as the calculator was built).
 
         Returns:
-            (N,) int64 sums, or (N, n_operands) running totals if cumulative.
+            (N,) sums (int64; Python ints where int64 would overflow); if
+            cumulative, (N, n_operands) running totals for the fixed layout,
+            or for ragged input a list of one array of running totals per
+            sequence.
 
         Raises:
             TypeError: If the images are integers (divide 0..255 pixels by 255).
-            ValueError: If the shape, the range (NaN, > 1) or the layout is wrong.
+            ValueError: If the shape, the range (NaN, > 1), the layout or a
+                limit is wrong.
 
         Examples:
+            The example of the assignment, 294 + 61, from MNIST test images
+            (the first of each digit), after a short training:
+
+            >>> import numpy as np
+            >>> import fdmlearn
             >>> from fdmlearn import calculator
-            >>> calc = calculator.build_calculator(2, 1)
-            >>> data = calculator.make_dataset(5, n_operands=2, n_digits=1, split="test")
-            >>> calc.predict(data).shape  # untrained, so the sums are guesses
-            (5,)
-            >>> calc.predict(data.images[:, :1])
-            Traceback (most recent call last):
-            ...
-            ValueError: images must be sequences of 2 digits (n_operands * n_digits), got ...
+            >>> from fdmlearn.datasets import mnist_split
+            >>> fdmlearn.set_seed(0)
+            >>> calc = calculator.build_calculator(2, 3)
+            >>> train = calculator.make_dataset(1000, 2, 3, seed=0)
+            >>> _ = calc.fit_reader(train, epochs=1, verbose=0)
+            >>> _ = calc.fit_adder(epochs=5, samples=10_000, verbose=0)
+            >>> images, labels = mnist_split("test")
+            >>> def digit(d):
+            ...     return images[np.flatnonzero(labels == d)[0]] / 255.0
+            >>> sequence = [[digit(2), digit(9), digit(4)], [digit(6), digit(1)]]
+            >>> calc.predict([sequence]).tolist()
+            [355]
+            >>> [totals.tolist() for totals in calc.predict([sequence], cumulative=True)]
+            [[294, 355]]
+            >>> calc.predict([sequence + [[digit(7)]]]).tolist()  # three operands
+            [362]
         """
+        if cumulative is not None:
+            cumulative = check_bool("cumulative", cumulative)
+        if isinstance(images, CalculatorDataset) and images.ragged:
+            return self._predict_ragged(images.sequences, cumulative, checked=True)
+        if is_ragged(images):
+            return self._predict_ragged(images, cumulative)
+        if cumulative is not None and cumulative != self.cumulative:
+            x = self._images(images)
+            return self._predict_ragged(
+                sequences_from_array(x, self.n_operands, self.n_digits), cumulative, checked=True
+            )
         return self._sums_from_probs(self.read_digit_probabilities(images))
 
-    def add_digits(self, digits: Any) -> np.ndarray:
+    def _check_carry(self) -> None:
+        if self.recipe.name != "default" or self.recipe.adder != "carry":
+            raise ValueError(
+                "ragged sequences (and cumulative= other than the calculator's) need the "
+                "carry adder of the default architecture"
+            )
+
+    def _predict_ragged(self, sequences: Any, cumulative: bool | None, checked=False) -> Any:
+        self._check_carry()
+        cumulative = self.cumulative if cumulative is None else cumulative
+        if not checked:
+            sequences = check_sequences(sequences, MAX_OPERANDS)
+        elif sequences and len(sequences[0]) > MAX_OPERANDS:
+            raise ValueError(f"a calculator adds at most {MAX_OPERANDS} (MAX_OPERANDS) numbers")
+        lengths = [len(op) for seq in sequences for op in seq]
+        probs: list[np.ndarray] = []
+        if lengths:
+            flat = np.concatenate([op for seq in sequences for op in seq])
+            read = np.asarray(self.reader.predict(flat, batch_size=1024, verbose=0), np.float32)
+            probs = np.split(read, np.cumsum(lengths)[:-1])
+        it = iter(probs)
+        grouped = [[next(it) for _ in seq] for seq in sequences]
+        return add_ragged(self.adder.get_layer("carry_adder"), grouped, cumulative)
+
+    def add_digits(self, digits: Any, *, cumulative: bool | None = None) -> Any:
         """Run the adder alone on known digits (no images): the sums it computes.
 
         Args:
             digits: (N, n_operands * n_digits) integers in 0..9, operand after
-                operand, most significant digit first.
+                operand, most significant digit first; or, ragged as in
+                `predict`, a list of sequences, each a list of operands, each
+                a list of 1 to 15 digits (needs the default carry adder).
+            cumulative: Return the running totals (None: as built).
 
         Returns:
-            (N,) int64 sums, or (N, n_operands) running totals if cumulative.
+            As `predict`: (N,) sums, or the running totals if cumulative.
 
         Examples:
             >>> from fdmlearn import calculator
             >>> calc = calculator.build_calculator(2, 2)
             >>> calc.add_digits([[1, 2, 3, 4]]).shape  # 12 + 34, untrained
             (1,)
+            >>> len(calc.add_digits([[[2, 9, 4], [6, 1]], [[5], [1], [3, 0]]]))
+            2
         """
+        if cumulative is not None:
+            cumulative = check_bool("cumulative", cumulative)
+        if is_ragged(digits) or (cumulative is not None and cumulative != self.cumulative):
+            if not is_ragged(digits):
+                d = check_array("digits", digits, shape=(None, self.sequence_length), kind="int")
+                digits = [
+                    [
+                        row[k * self.n_digits : (k + 1) * self.n_digits]
+                        for k in range(self.n_operands)
+                    ]
+                    for row in d
+                ]
+            eye = np.eye(10, dtype=np.float32)
+            probs = []
+            for i, seq in enumerate(digits):
+                if not 1 <= len(seq) <= MAX_OPERANDS:
+                    raise ValueError(
+                        f"digits[{i}] holds {len(seq)} operands; the limit is 1 to {MAX_OPERANDS}"
+                    )
+                ops_ = [
+                    check_array(f"digits[{i}][{k}]", op, ndim=1, kind="int", minimum=0, maximum=9)
+                    for k, op in enumerate(seq)
+                ]
+                if any(not 1 <= len(op) <= MAX_DIGITS for op in ops_):
+                    raise ValueError(f"digits[{i}]: every operand needs 1 to {MAX_DIGITS} digits")
+                probs.append([eye[op] for op in ops_])
+            self._check_carry()
+            cumulative = self.cumulative if cumulative is None else cumulative
+            return add_ragged(self.adder.get_layer("carry_adder"), probs, cumulative)
         d = check_array(
             "digits", digits, shape=(None, self.sequence_length), kind="int", minimum=0, maximum=9
         )
@@ -244,6 +348,8 @@ class Calculator(Training):
         the true digits) and `n_sequences`. A dataset of another layout raises
         ValueError, an empty one too.
         """
+        if isinstance(dataset, CalculatorDataset) and dataset.ragged and len(dataset):
+            return self._evaluate_ragged(dataset)
         dataset = check_dataset(dataset, self)
         if len(dataset) == 0:
             raise ValueError("dataset must hold at least one sequence to evaluate on")
@@ -263,6 +369,32 @@ class Calculator(Training):
             "digit_accuracy": float((probs.argmax(axis=-1) == dataset.digits).mean()),
             "adder_exact_sum_accuracy": float((adder_pred == true).all(axis=per_row).mean()),
             "adder_char_accuracy": float((adder_pred == true).mean()),
+            "n_sequences": len(dataset),
+        }
+
+    def _evaluate_ragged(self, dataset: CalculatorDataset) -> dict[str, float]:
+        # Operands of several lengths: scored on the numbers, not characters.
+        def right(pred: list) -> tuple[float, float]:
+            every = [np.array_equal(p, t) for p, t in zip(pred, dataset.running, strict=True)]
+            final = [int(p[-1]) == int(t[-1]) for p, t in zip(pred, dataset.running, strict=True)]
+            return float(np.mean(every if self.cumulative else final)), float(np.mean(final))
+
+        real = dataset.mnist_indices >= 0
+        read = np.asarray(self.reader.predict(dataset.images[real], batch_size=1024, verbose=0))
+        digits = [
+            [
+                d[(k + 1) * dataset.max_digits - n : (k + 1) * dataset.max_digits]
+                for k, n in enumerate(ns)
+            ]
+            for d, ns in zip(dataset.digits, dataset.lengths, strict=True)
+        ]
+        exact, final = right(self.predict(dataset, cumulative=True))
+        adder_exact, _ = right(self.add_digits(digits, cumulative=True))
+        return {
+            "exact_sum_accuracy": exact,
+            "final_sum_accuracy": final,
+            "digit_accuracy": float((read.argmax(-1) == dataset.digits[real]).mean()),
+            "adder_exact_sum_accuracy": adder_exact,
             "n_sequences": len(dataset),
         }
 

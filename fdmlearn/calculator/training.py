@@ -16,8 +16,15 @@ import keras
 import numpy as np
 
 from fdmlearn._checks import check_int, check_real, check_rng
-from fdmlearn._training import fit_keras, scope
-from fdmlearn.calculator.data import IMAGE_SHAPE, CalculatorDataset
+from fdmlearn._training import check_callbacks, fit_keras, scope
+from fdmlearn.calculator.data import (
+    IMAGE_SHAPE,
+    CalculatorDataset,
+    operand_values,
+    running_totals,
+    to_chars,
+)
+from fdmlearn.calculator.layers import DigitColumns
 from fdmlearn.datasets import mnist_split
 
 if TYPE_CHECKING:
@@ -52,6 +59,46 @@ def _wrapped(part: keras.Model) -> keras.Model:
     # part itself: Keras reports a compiled inner model's metrics in place of
     # the outer model's, so a compiled reader would hide fine_tune's loss.
     return keras.Sequential([keras.Input(part.input_shape[1:]), part], name=f"train_{part.name}")
+
+
+_CARRY_DIGITS = 3  # the carry cell learns from sums of two numbers of this many digits
+
+
+def _carry_trainer(adder: keras.Model) -> keras.Model:
+    # The adder's own CarryAdder layer, on two 3-digit numbers: shared
+    # weights, so training this model trains the calculator's adder.
+    width = _CARRY_DIGITS + 1
+    layer = adder.get_layer("carry_adder")
+    return keras.Sequential(
+        [
+            keras.Input((2 * _CARRY_DIGITS, 10)),
+            DigitColumns(2, _CARRY_DIGITS, width),
+            layer,
+        ],
+        name="train_carry_adder",
+    )
+
+
+def _carry_targets(digits: np.ndarray, cumulative: bool) -> np.ndarray:
+    # Least significant first, as the CarryAdder layer writes them.
+    width = _CARRY_DIGITS + 1
+    running = running_totals(operand_values(digits, 2, _CARRY_DIGITS), _CARRY_DIGITS)
+    chars = to_chars(running if cumulative else running[:, -1], width)
+    return chars[..., ::-1].copy()
+
+
+class _Validation(keras.callbacks.Callback):
+    """The adder's loss on the calculator's own layout, when it trains on another."""
+
+    def __init__(self, adder: keras.Model, x: np.ndarray, y: np.ndarray) -> None:
+        super().__init__()
+        self.adder, self.x, self.y = adder, x, y
+        self.losses: list[float] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        p = np.asarray(self.adder.predict(self.x, batch_size=1024, verbose=0))
+        picked = np.take_along_axis(p, self.y[..., None], axis=-1)
+        self.losses.append(float(-np.log(np.clip(picked, 1e-7, 1.0)).mean()))
 
 
 def _rate(value: Any, default: float) -> float:
@@ -277,7 +324,15 @@ class Training:
             return empty_history()
         start = time.perf_counter()
         eye = np.eye(10, dtype=np.float32)
-        if default:
+        carry = default and recipe.adder == "carry"
+        if carry:
+            # The carry cell is the same for every layout, so it always learns
+            # from two 3-digit numbers: all 19 x 2 (column sum, carry) cases
+            # come up there, and nothing else is needed to add longer numbers
+            # or more of them.
+            digits = _random_digits(rng, samples, 2 * _CARRY_DIGITS)
+            x, y = _soften(eye[digits], rng), _carry_targets(digits, self.cumulative)
+        elif default:
             digits = _random_digits(rng, samples, self.sequence_length)
             x, y = _soften(eye[digits], rng), self._targets(digits)
         else:
@@ -287,11 +342,12 @@ class Training:
             if validation is None
             else (eye[validation.digits], self._targets(validation.digits))
         )
+        extra = [] if not (carry and val) else [_Validation(self.adder, *val)]
         with scope(self.strategy):
             if default:
                 steps = epochs * int(np.ceil(len(x) / batch_size))
                 rate = keras.optimizers.schedules.CosineDecay(rate, steps, alpha=0.01)
-            model = _wrapped(self.adder)
+            model = _carry_trainer(self.adder) if carry else _wrapped(self.adder)
             model.compile(
                 optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy"
             )
@@ -301,11 +357,13 @@ class Training:
             y,
             what="Calculator.fit_adder",
             verbose=verbose,
-            callbacks=callbacks,
+            callbacks=[*check_callbacks(callbacks), *extra],
             epochs=epochs,
             batch_size=batch_size,
-            validation_data=val,
+            validation_data=None if carry else val,
         )
+        if extra:
+            history.history["val_loss"] = extra[0].losses
         self._timed("adder", start)
         return history
 
