@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIVATIONS",
+    "MAX_PARAMETERS",
     "DepthStudy",
     "GradientNormHistory",
     "RECIPES",
@@ -90,6 +91,8 @@ _OPTIMIZERS = ("sgd", "adam", "adamw")
 _SCHEDULES = ("cosine",)  # or None
 NUM_CLASSES = 10
 INPUT_DIM = 784
+#: The largest network `build_mlp` builds: 250 million parameters (1 GB of float32).
+MAX_PARAMETERS = 250_000_000
 
 Data = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -261,7 +264,7 @@ def build_mlp(
     `hidden1`, `hidden1_act`, `hidden1_dropout`, ..., `output`, `softmax`.
 
     Args:
-        depth: Number of hidden layers (>= 1).
+        depth: Number of hidden layers, 1 to 1,000.
         activation: Hidden activation, one of `ACTIVATIONS`.
         units: Width of every hidden layer.
         dropout: Dropout rate after every hidden layer, in [0, 1).
@@ -291,8 +294,9 @@ def build_mlp(
             `residual="yes"`, an `initializer` that is neither a name nor an
             initializer).
         ValueError: If `depth`, `units` or `input_dim` is < 1, `num_classes`
-            < 2, `dropout` outside [0, 1), or `activation`, `initializer` or
-            `normalization` unknown.
+            < 2, `dropout` outside [0, 1), `activation`, `initializer` or
+            `normalization` unknown, or the network would have more than
+            `MAX_PARAMETERS` parameters.
 
     Examples:
         >>> model = build_mlp(depth=2)
@@ -307,7 +311,8 @@ def build_mlp(
         >>> all(bool((u == v).all()) for u, v in zip(a.get_weights(), b.get_weights()))
         True
     """
-    depth = check_int("depth", depth, minimum=1)
+    # 1,000 layers already take minutes to build; more is a typo, not an experiment.
+    depth = check_int("depth", depth, minimum=1, maximum=1000)
     units = check_int("units", units, minimum=1)
     input_dim = check_int("input_dim", input_dim, minimum=1)
     num_classes = check_int("num_classes", num_classes, minimum=2)
@@ -316,6 +321,13 @@ def build_mlp(
     normalization = _check_optional_choice("normalization", normalization, _NORMALIZATIONS)
     residual = check_bool("residual", residual)
     template = _check_initializer(initializer)
+    params = (input_dim + 1) * units + (depth - 1) * (units + 1) * units + (units + 1) * num_classes
+    if params > MAX_PARAMETERS:  # refuse before Keras allocates (or the machine swaps)
+        raise ValueError(
+            f"depth={depth}, units={units}, input_dim={input_dim}, num_classes={num_classes} "
+            f"would give {params:,} parameters ({4 * params / 1e9:.1f} GB); "
+            f"the limit is {MAX_PARAMETERS:,}"
+        )
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a string or None, got {type(name).__name__}")
     rng = None if seed is None else check_rng(seed)
@@ -1085,7 +1097,7 @@ def plot_activation_histograms(
 
     Args:
         activations: `{layer name: array}`, as `hidden_activations` returns.
-        bins: Number of histogram bins (>= 1).
+        bins: Number of histogram bins, 1 to 10,000.
         title: Figure title.
 
     Returns:
@@ -1103,7 +1115,7 @@ def plot_activation_histograms(
         raise TypeError(f"activations must be a dict, got {type(activations).__name__}")
     if not activations:
         raise ValueError("activations must not be empty")
-    bins = check_int("bins", bins, minimum=1)
+    bins = check_int("bins", bins, minimum=1, maximum=10_000)
     activations = {
         name: check_array(f"activations[{name!r}]", a) for name, a in activations.items()
     }

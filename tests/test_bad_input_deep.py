@@ -50,7 +50,12 @@ def _recipe(**kwargs):
 # (id, call, exception, regex the message must match)
 CASES = [
     # build_mlp
-    ("depth-0", lambda: deep.build_mlp(0), ValueError, r"depth must be an integer >= 1, got 0"),
+    (
+        "depth-0",
+        lambda: deep.build_mlp(0),
+        ValueError,
+        r"depth must be an integer >= 1 and <= 1000, got 0",
+    ),
     ("depth-float", lambda: deep.build_mlp(1.5), TypeError, r"depth must be an integer"),
     ("depth-bool", lambda: deep.build_mlp(True), TypeError, r"depth must be an integer"),
     ("depth-str", lambda: deep.build_mlp("2"), TypeError, r"depth"),
@@ -78,6 +83,19 @@ CASES = [
     ("name-int", lambda: deep.build_mlp(2, name=3), TypeError, r"name"),
     ("seed-neg", lambda: deep.build_mlp(2, seed=-1), ValueError, r"seed"),
     ("seed-float", lambda: deep.build_mlp(2, seed=1.5), TypeError, r"seed"),
+    (
+        "depth-huge",
+        lambda: deep.build_mlp(10**6),
+        ValueError,
+        r"depth must be an integer >= 1 and <= 1000",
+    ),
+    ("units-huge", lambda: deep.build_mlp(3, units=10**6), ValueError, r"parameters.*GB.*limit"),
+    (
+        "input-dim-huge",
+        lambda: deep.build_mlp(1, input_dim=10**9),
+        ValueError,
+        r"input_dim=1000000000.*limit",
+    ),
     # Recipe, get_recipe, build
     ("recipe-lr-0", lambda: _recipe(learning_rate=0), ValueError, r"learning_rate.*> 0"),
     ("recipe-lr-neg", lambda: _recipe(learning_rate=-1e-3), ValueError, r"learning_rate"),
@@ -261,6 +279,12 @@ CASES = [
     ),
     ("tracker-length", lambda: deep.GradientNormHistory(X, Y[:2]), ValueError, r"equal length"),
     # plots
+    (
+        "plot-acts-bins-huge",
+        lambda: deep.plot_activation_histograms({"a": X}, bins=10**9),
+        ValueError,
+        r"bins.*10000",
+    ),
     (
         "plot-norms-empty",
         lambda: deep.plot_gradient_norms({}),

@@ -82,6 +82,25 @@ CASES = [
         r"sigma must be a finite",
     ),
     ("sigma-str", lambda: filters.gaussian_kernel(5, "1"), TypeError, r"sigma"),
+    (
+        "size-huge",
+        lambda: filters.gaussian_kernel(10**9 + 1),
+        ValueError,
+        r"size must be an integer >= 1 and <= 1001",
+    ),
+    ("blur-size-huge", lambda: filters.gaussian_blur(IMG, 10**9 + 1), ValueError, r"size.*1001"),
+    (
+        "cnn-kernel-huge",
+        lambda: filters.build_filter_cnn(10**5 + 1),
+        ValueError,
+        r"kernel_size.*1001",
+    ),
+    (
+        "patches-memory",
+        lambda: filters.photo_patches(10**7, 512),
+        ValueError,
+        r"GB; the limit is 4 GB",
+    ),
     # sepia / gaussian_blur
     ("img-2d", lambda: filters.sepia(np.zeros((8, 8))), ValueError, r"img.*\(H, W, 3\)"),
     (

@@ -64,7 +64,8 @@ def photo_patches(
         and `center=False`.
 
     Raises:
-        ValueError: If `n` < 1, `size` is outside 1..512 or `noise` outside [0, 0.5].
+        ValueError: If `n` < 1, `size` is outside 1..512, `noise` outside
+            [0, 0.5], or the patches would take more than 4 GB.
         TypeError: If an argument has the wrong type.
 
     Examples:
@@ -85,6 +86,11 @@ def photo_patches(
     photo = sample_image()
     limit = min(photo.shape[:2])
     size = check_int("size", size, minimum=1, maximum=limit)
+    gigabytes = n * size * size * 3 * 4 / 1e9
+    if gigabytes > 4:  # refuse before allocating, rather than fail with MemoryError
+        raise ValueError(
+            f"n={n} patches of {size}x{size} would take {gigabytes:.1f} GB; the limit is 4 GB"
+        )
     rng = check_rng(seed)
     ys = rng.integers(0, photo.shape[0] - size + 1, n)
     xs = rng.integers(0, photo.shape[1] - size + 1, n)

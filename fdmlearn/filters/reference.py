@@ -71,8 +71,11 @@ into an all-white picture.
 # --------------------------------------------------------------------------- checks
 
 
+MAX_KERNEL_SIZE = 1001  # a 1001x1001 kernel is 8 MB; beyond, a typo more likely than a blur
+
+
 def _check_kernel_size(kernel_size: Any, name: str = "kernel_size") -> int:
-    kernel_size = check_int(name, kernel_size, minimum=1)
+    kernel_size = check_int(name, kernel_size, minimum=1, maximum=MAX_KERNEL_SIZE)
     if kernel_size % 2 == 0:
         # An even kernel has no centre pixel: the blurred image would shift by half a pixel.
         raise ValueError(
@@ -158,7 +161,7 @@ def gaussian_kernel(size: int = 5, sigma: float = 1.0, *, use_table: bool = True
     what one gets by integrating the Gaussian over each pixel's square.
 
     Args:
-        size: Side of the kernel, an odd positive integer.
+        size: Side of the kernel, an odd integer from 1 to 1001.
         sigma: Standard deviation of the Gaussian in pixels, > 0.
         use_table: Use the integer table for `(5, 1.0)`. With False the
             formula is always sampled.
@@ -168,7 +171,7 @@ def gaussian_kernel(size: int = 5, sigma: float = 1.0, *, use_table: bool = True
 
     Raises:
         TypeError: If `size` is not an integer or `sigma` not a real number.
-        ValueError: If `size` is even or < 1, or `sigma` is not > 0.
+        ValueError: If `size` is even, < 1 or > 1001, or `sigma` is not > 0.
 
     Examples:
         >>> import numpy as np
@@ -300,10 +303,11 @@ def gaussian_blur(
         >>> (273 * gaussian_blur(dot, 5, 1.0, padding="same")[..., 0]).round().astype(int)[2]
         array([ 7, 26, 41, 26,  7])
     """
-    kernel = gaussian_kernel(size, sigma)
+    size = _check_kernel_size(size, "size")
     padding = _check_padding(padding)
     a = _check_images(img, "img", scale)
-    _check_fits(a, size)
+    _check_fits(a, size)  # before the kernel is made: a too-large size fails cheaply
+    kernel = gaussian_kernel(size, sigma)
     r = (size - 1) // 2
     if padding == "same":
         pad = [(0, 0)] * (a.ndim - 3) + [(r, r), (r, r), (0, 0)]
