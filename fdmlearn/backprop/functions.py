@@ -199,7 +199,7 @@ def neuron(
     """
     act = _ACTIVATIONS[check_activation(activation, "activation", _ACTIVATIONS)]
     for what, seq in (("inputs", inputs), ("weights", weights)):
-        if isinstance(seq, str) or not isinstance(seq, Sequence):
+        if isinstance(seq, str | bytes) or not isinstance(seq, Sequence):
             raise TypeError(f"{what} must be a list of nodes or numbers, got {type(seq).__name__}")
     if len(inputs) == 0:
         raise ValueError("inputs must hold at least one input, got none")

@@ -29,6 +29,7 @@ __all__ = ["MAX_DEPTH", "Node", "inputs", "params"]
 MAX_DEPTH = 100
 """How many operations deep `Node.expr` and `gradients(in_terms_of="leaves")` go."""
 
+MAX_EXPONENT = 10_000
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _creation = itertools.count()
 
@@ -184,7 +185,13 @@ class Node:
     def __pow__(self, other: Any) -> Node:
         if isinstance(other, Node):
             return apply(ops.POW, self, other)
-        return apply(ops.pow_const(exact(other, "the exponent")), self)
+        exponent = exact(other, "the exponent")
+        if abs(exponent) > MAX_EXPONENT:
+            # Exact powers of numbers have as many digits as the exponent says.
+            raise ValueError(
+                f"the exponent must be between -{MAX_EXPONENT} and {MAX_EXPONENT}, got {other}"
+            )
+        return apply(ops.pow_const(exponent), self)
 
     def __neg__(self) -> Node:
         return apply(ops.NEG, self)

@@ -75,6 +75,8 @@ def latex(expr: Any) -> str:
         raise TypeError(
             f"expr must be a sympy expression, a number or a Node, got {type(expr).__name__}"
         )
+    elif not isinstance(expr, sympy.Basic):
+        expr = sympy.sympify(expr)  # Fraction(1, 3) -> 1/3, 1j -> 1.0*I
     return _Printer().doprint(expr)
 
 

@@ -16,7 +16,7 @@ up to the caller: sympy expressions for `gradients`, exact numbers for
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Set
 from typing import Any
 
 import sympy
@@ -69,7 +69,8 @@ def targets(graph: Graph, wrt: Iterable[Node | str] | None) -> list[Node]:
         return [
             n for n in sorted(graph.leaves.values(), key=lambda n: n._order) if n.kind == "param"
         ]
-    if not isinstance(wrt, Iterable):
+    # A mapping or a set has no order the gradients could follow.
+    if not isinstance(wrt, Iterable) or isinstance(wrt, Mapping | Set):
         raise TypeError(f"wrt must be a list of nodes or names, got {type(wrt).__name__}")
     return [graph.resolve(w, ("input", "param"), "wrt entry") for w in wrt]
 

@@ -7,7 +7,7 @@ numbers, the way one checks a derivation by hand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,20 +26,36 @@ __all__ = ["Trace", "evaluate"]
 
 def _checked(value: sympy.Expr, graph: Graph, node: Node, exact: bool, what: str) -> sympy.Expr:
     """`value` as the pass keeps it (exact, or a 15-digit float), refused if not finite."""
-    if not exact:
+    if not exact and value.is_extended_real is not False and not value.has(sympy.zoo, sympy.nan):
         value = sympy.Float(value, 15)
-    elif too_big(value):
+    elif exact and too_big(value):
         raise ValueError(
             f"the exact {what} of node {graph.names[id(node)]} has grown past "
             f"{MAX_EXACT_SIZE} terms (exact values of nested exp/tanh keep growing); "
             "pass exact=False to compute with 15-digit floats"
         )
-    if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or value.is_extended_real is False:
+    if (
+        value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+        or value.is_extended_real is False
+        or value.is_finite is False
+    ):
         raise ValueError(
             f"node {graph.names[id(node)]} = {graph.definition(node)} has the {what} "
             f"{short_text(value)} at this point (not a finite real number)"
         )
     return value
+
+
+def _computed(fn: Callable[..., Any], args: list[sympy.Expr], graph: Graph, node: Node) -> Any:
+    # sympy's floats divide by zero with an exception, its exact numbers with zoo:
+    # both are a node that is not finite at this point.
+    try:
+        return fn(*args)
+    except ZeroDivisionError:
+        raise ValueError(
+            f"node {graph.names[id(node)]} = {graph.definition(node)} divides by zero at this "
+            "point (not a finite real number)"
+        ) from None
 
 
 def trace(graph: Graph, values: Mapping[str, sympy.Expr], exact: bool) -> Trace:
@@ -51,12 +67,13 @@ def trace(graph: Graph, values: Mapping[str, sympy.Expr], exact: bool) -> Trace:
         elif node.is_leaf:
             v = values[node.name]
         else:
-            v = node._op.forward(*(val[id(p)] for p in node.parents))
+            v = _computed(node._op.forward, [val[id(p)] for p in node.parents], graph, node)
         val[id(node)] = _checked(v, graph, node, exact, "value")
     local: dict[tuple[int, int], sympy.Expr] = {}
 
     def local_values(node: Node) -> list[sympy.Expr]:
-        derivs = node._op.local(*(val[id(p)] for p in node.parents), val[id(node)])
+        args = [*(val[id(p)] for p in node.parents), val[id(node)]]
+        derivs = _computed(node._op.local, args, graph, node)
         out = []
         for i, (parent, d) in enumerate(zip(node.parents, derivs, strict=True)):
             if parent.kind != "const":

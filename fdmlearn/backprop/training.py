@@ -29,7 +29,7 @@ __all__ = ["MAX_STEPS", "gradient_descent", "gradient_function"]
 
 # Every step keeps its traces (a derivation per data point): a run is for
 # reading, and a million steps would only fill the memory.
-MAX_STEPS = 100_000
+MAX_STEPS = 10_000
 """The most updates one `gradient_descent` call records."""
 
 
@@ -71,7 +71,7 @@ def gradient_descent(
             not one, a data point misses an input or names something that is
             not one, a value is NaN or infinite, `data` is empty, `lr` is not
             positive, `batch_size` is not in [1, len(data)], `epochs` < 1,
-            the run would take more than `MAX_STEPS` (100,000) steps,
+            the run would take more than `MAX_STEPS` (10,000) steps,
             or (with `exact=True`) an exact value grows past the size sympy
             can handle: then pass `exact=False`.
 
