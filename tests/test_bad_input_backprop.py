@@ -284,6 +284,8 @@ CASES = [
     # --- latex and number_latex
     ("latex str", lambda: bp.latex("x"), TypeError, "expr must be a sympy expression"),
     ("latex None", lambda: bp.latex(None), TypeError, "expr must be a sympy expression"),
+    ("latex float32 nan", lambda: bp.latex(np.float32("nan")), ValueError,
+     r"expr .*nan.* cannot be read as a sympy number"),
     ("latex deep node", lambda: bp.latex(bp.chain_gradient(60).output), ValueError,
      "operations deep"),
     ("number_latex str", lambda: bp.number_latex("1/2"), TypeError, "value must be a real"),

@@ -76,7 +76,10 @@ def latex(expr: Any) -> str:
             f"expr must be a sympy expression, a number or a Node, got {type(expr).__name__}"
         )
     elif not isinstance(expr, sympy.Basic):
-        expr = sympy.sympify(expr)  # Fraction(1, 3) -> 1/3, 1j -> 1.0*I
+        try:
+            expr = sympy.sympify(expr)  # Fraction(1, 3) -> 1/3, 1j -> 1.0*I
+        except (ValueError, TypeError, sympy.SympifyError):  # a float32 NaN, say
+            raise ValueError(f"expr {expr!r} cannot be read as a sympy number") from None
     return _Printer().doprint(expr)
 
 
