@@ -864,8 +864,10 @@ def test_padding_never_changes_a_caption(padded_clips, pooling):
         assert (weights[:, :, :][~np.broadcast_to(mask[:, None, :], weights.shape)] == 0).all()
 
 
-@pytest.mark.parametrize("pooling", ["mean", "attention"])
-def test_a_padded_clip_is_read_as_its_real_frames_only(pooling):
+@pytest.mark.parametrize(
+    ("pooling", "encoder"), [("mean", "cnn"), ("attention", "cnn"), ("mean", "conv3d")]
+)
+def test_a_padded_clip_is_read_as_its_real_frames_only(pooling, encoder):
     # Model A takes 8 frames; model B, with A's weights, takes exactly 4. A clip of 4
     # frames padded to 8 must give, in A, what its 4 frames give in B: without the mask,
     # the mean (or the attention) would take in the 4 padded frames too.
@@ -873,7 +875,9 @@ def test_a_padded_clip_is_read_as_its_real_frames_only(pooling):
     padded = cap.Clips(
         np.pad(short.videos, ((0, 0), (0, 4), (0, 0), (0, 0), (0, 0))), short.captions
     )
-    kwargs = dict(pooling=pooling, feature_dim=72, hidden=16, embed_dim=8, seed=0)
+    kwargs = dict(
+        pooling=pooling, frame_encoder=encoder, feature_dim=72, hidden=16, embed_dim=8, seed=0
+    )
     a = cap.build_captioner(padded, **kwargs)
     b = cap.build_captioner(short, **kwargs)
     for wa, wb in zip(a.keras_model.weights, b.keras_model.weights, strict=True):
@@ -895,3 +899,89 @@ def test_digit_slots_ignore_padded_frames():
     s5 = np.asarray(DigitSlots()((padded, mask)))
     np.testing.assert_allclose(s5[..., : layout3.width], s3, rtol=1e-6)
     assert (s5[..., layout5.frame(3).start :] == 0).all()
+
+
+# ----------------------------------------------------------------------------- stages, 0/1, 3-D
+
+
+def test_one_fit_call_trains_a_digit_slot_model_in_stages(two_digit_clips, capsys):
+    clips = two_digit_clips
+    model = cap.build_captioner(clips, pooling="digits", hidden=16, embed_dim=8, seed=0)
+    detector = model.frame_cnn
+    stages = cap.DigitStages(pretrain_epochs=2, frozen_epochs=1, joint_epochs=1)
+    history = model.fit(clips, stages=stages, verbose=2)
+    out = capsys.readouterr().out
+    assert "Stage 1/3: the digit detector alone" in out and "Stage 3/3" in out
+    assert set(history.stages) == {"detector", "decoder", "joint"}
+    assert len(history.stages["detector"].history["loss"]) == 2
+    assert len(history.stages["decoder"].history["loss"]) == 1
+    assert history is history.stages["joint"] and len(history.history["loss"]) == 1
+    assert model.detector_trained and model.frame_cnn is detector
+    # Trained once: later calls are plain fits (and a fresh model would be staged).
+    from fdmlearn.captioning.training import _stages_to_run
+
+    assert _stages_to_run(model, "auto", False) is None
+    fresh = cap.build_captioner(clips, pooling="digits", hidden=8, embed_dim=4, seed=0)
+    assert _stages_to_run(fresh, "auto", False) == cap.DigitStages()
+    assert _stages_to_run(fresh, None, False) is None
+    with pytest.raises(ValueError, match="stages are for models built with pooling='digits'"):
+        cap.build_captioner(clips, hidden=8, embed_dim=4).fit(clips, stages=stages)
+
+
+def test_self_critical_training_runs_on_the_reward(tiny):
+    model, clips, _ = tiny
+    fresh = cap.build_captioner(clips, hidden=16, embed_dim=8, dropout=0.0, seed=2)
+    fresh.fit(clips, epochs=15, batch_size=8, learning_rate=1e-2, verbose=0)
+    cnn = [w.copy() for w in fresh.frame_cnn.get_weights()]
+    history = fresh.fit(
+        clips,
+        objective="exact_match",
+        epochs=3,
+        batch_size=8,
+        learning_rate=1e-3,
+        validation=clips,
+        verbose=0,
+    )
+    assert sorted(history.history) == ["greedy_reward", "loss", "reward", "val_exact_match"]
+    assert all(0 <= r <= 1 for r in history.history["reward"])
+    for w0, w1 in zip(cnn, fresh.frame_cnn.get_weights(), strict=True):
+        np.testing.assert_array_equal(w0, w1)  # the frame encoder is kept
+    assert fresh.history["exact_match_reward"] == history.history["reward"]
+
+
+def test_self_critical_training_that_diverges_restores_the_weights(tiny, monkeypatch):
+    from fdmlearn.captioning import reinforce
+
+    _, clips, _ = tiny
+    model = cap.build_captioner(clips, hidden=16, embed_dim=8, seed=3)
+    before = weights_of(model)
+    real_step = reinforce._train_step
+
+    def poisoned(model, optimizer, variables):
+        step = real_step(model, optimizer, variables)
+
+        def run(*args):
+            loss, reward, greedy = step(*args)
+            variables[0].assign(variables[0] * np.nan)  # as a too-large step would
+            return loss * np.nan, reward, greedy
+
+        return run
+
+    monkeypatch.setattr(reinforce, "_train_step", poisoned)
+    with pytest.raises(NonFiniteLossError, match="restored"):
+        model.fit(clips, objective="exact_match", epochs=2, verbose=0)
+    assert_same_weights(before, weights_of(model))
+
+
+def test_conv3d_encoder_sees_the_order_of_frames():
+    clips = cap.moving_digits(4, n_frames=5, size=32, seed=3, order_dependent=True)
+    model = cap.build_captioner(
+        clips, frame_encoder="conv3d", feature_dim=72, hidden=16, embed_dim=8, seed=0
+    )
+    assert model.frame_cnn.name == "conv3d_encoder" and "conv3d" in repr(model)
+    inputs, _ = model.vocabulary.teacher_forcing(clips.captions)
+    a = model.keras_model.predict([clips.videos, inputs], verbose=0)
+    b = model.keras_model.predict([clips.videos[:, ::-1].copy(), inputs], verbose=0)
+    assert np.abs(a - b).max() > 1e-4  # mean pooling, yet not blind to the order
+    with pytest.raises(ValueError, match="frame_encoder='conv3d' works with pooling"):
+        cap.build_captioner(clips, pooling="digits", frame_encoder="conv3d")

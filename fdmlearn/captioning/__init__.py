@@ -28,6 +28,10 @@ model, one short file per part:
   has zero gradient almost everywhere, so it is the *metric*), and
   `Captioner` with its typed settings `CaptionerConfig`, `build_captioner`
   and `load_captioner` (one `.keras` file).
+- `stages.py`: `DigitStages`, the three stages in which `fit` trains a
+  digit-slot model by itself.
+- `reinforce.py`: `fit(..., objective="exact_match")`, self-critical
+  training on the 0/1 reward (REINFORCE with the greedy caption as baseline).
 - `plots.py`: `show_clips` draws clips as frame strips, `draw_architecture`
   the model.
 
@@ -55,12 +59,14 @@ from fdmlearn.captioning.decoding import beam_search, greedy_search
 from fdmlearn.captioning.metrics import bleu4, exact_match, word_accuracy
 from fdmlearn.captioning.model import Captioner, CaptionerConfig, build_captioner, load_captioner
 from fdmlearn.captioning.plots import draw_architecture, show_clips
+from fdmlearn.captioning.stages import DigitStages
 from fdmlearn.captioning.vocabulary import Vocabulary
 
 __all__ = [
     "Captioner",
     "CaptionerConfig",
     "Clips",
+    "DigitStages",
     "Vocabulary",
     "beam_search",
     "bleu4",

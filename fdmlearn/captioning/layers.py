@@ -16,7 +16,15 @@ from typing import Any, ClassVar
 import keras
 from keras import ops
 
-__all__ = ["N_SLOTS", "CaptionDecoder", "DigitSlots", "FrameMask", "FramePositions", "SlotLayout"]
+__all__ = [
+    "N_SLOTS",
+    "CaptionDecoder",
+    "DigitSlots",
+    "FrameMask",
+    "FramePositions",
+    "MaskFrames",
+    "SlotLayout",
+]
 
 N_SLOTS = 10  # one slot per digit class
 POOLINGS = ("mean", "attention", "digits")
@@ -102,6 +110,20 @@ class FrameMask(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
         return tuple(input_shape[:2])
+
+
+@_register
+class MaskFrames(keras.layers.Layer):
+    """``(x, mask)`` -> x with every padded frame set to zero (x: (N, T, ...), mask: (N, T)).
+
+    Between the layers of a 3-D convolution, so that a padded frame looks to
+    the next layer exactly like the zero padding past the clip's end: a clip
+    then gives the same features whatever padding follows it.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        x, mask = inputs
+        return x * ops.reshape(mask, (*ops.shape(mask), *([1] * (len(x.shape) - 2))))
 
 
 @_register

@@ -26,7 +26,8 @@ from fdmlearn.captioning.decoding import beam_search, greedy_search
 from fdmlearn.captioning.layers import POOLINGS
 from fdmlearn.captioning.metrics import bleu4, exact_match, word_accuracy
 from fdmlearn.captioning.network import build_network, in_chunks, network_parts, seeded_build
-from fdmlearn.captioning.training import fit_captions, pretrain_detector
+from fdmlearn.captioning.stages import DigitStages
+from fdmlearn.captioning.training import pretrain_detector, train
 from fdmlearn.captioning.vocabulary import Vocabulary, words_of
 from fdmlearn.errors import LoadError
 
@@ -45,6 +46,8 @@ class CaptionerConfig:
         width: Frame width in pixels.
         channels: 1 (grey) or 3 (colour).
         pooling: ``"mean"``, ``"attention"`` or ``"digits"``.
+        frame_encoder: ``"cnn"`` (one 2-D CNN per frame) or ``"conv3d"`` (a
+            3-D CNN over the clip; not with ``"digits"``).
         feature_dim: Length of a frame vector, > 64 (64 values say *what*,
             the rest *where*); with ``"digits"``, the size of the video vector.
         embed_dim: Length of a word embedding.
@@ -64,6 +67,7 @@ class CaptionerConfig:
     width: int
     channels: int = 1
     pooling: str = "mean"
+    frame_encoder: str = "cnn"
     feature_dim: int = 192
     embed_dim: int = 32
     hidden: int = 128
@@ -77,12 +81,18 @@ class CaptionerConfig:
             "width": check_int("width", self.width, minimum=28),
             "channels": check_choice("channels", self.channels, (1, 3)),
             "pooling": check_choice("pooling", self.pooling, POOLINGS),
+            "frame_encoder": check_choice("frame_encoder", self.frame_encoder, ("cnn", "conv3d")),
             "feature_dim": check_int("feature_dim", self.feature_dim, minimum=65),
             "embed_dim": check_int("embed_dim", self.embed_dim, minimum=1),
             "hidden": check_int("hidden", self.hidden, minimum=1),
             "attention_dim": check_int("attention_dim", self.attention_dim, minimum=1),
             "dropout": check_real("dropout", self.dropout, minimum=0, maximum=1, open_max=True),
         }
+        if checked["pooling"] == "digits" and checked["frame_encoder"] != "cnn":
+            raise ValueError(
+                "frame_encoder='conv3d' works with pooling='mean' or 'attention'; "
+                "pooling='digits' has its own per-frame digit detector"
+            )
         for name, value in checked.items():
             object.__setattr__(self, name, value)  # frozen: normalise NumPy scalars once
 
@@ -229,11 +239,15 @@ class Captioner:
         # XLA compilation of the unrolled decoder costs more than it saves on small CPU runs.
         self.jit_compile: bool | str = False
         self._tf_step: Any = None
+        # Whether `pretrain` (or a staged `fit`) has trained the digit detector.
+        self.detector_trained = False
 
     def __repr__(self) -> str:
         c = self.config
         return (
-            f"Captioner(pooling={c.pooling!r}, {c.n_frames} frames of "
+            f"Captioner(pooling={c.pooling!r}, "
+            + (f"frame_encoder={c.frame_encoder!r}, " if c.frame_encoder != "cnn" else "")
+            + f"{c.n_frames} frames of "
             f"{c.height}x{c.width}x{c.channels}, {len(self.vocabulary)} tokens, "
             f"{self.count_params():,} weights, trained {self.train_seconds:.0f} s)"
         )
@@ -308,48 +322,72 @@ class Captioner:
     def fit(
         self,
         clips: Clips,
-        epochs: int = 10,
-        batch_size: int = 32,
-        learning_rate: float = 3e-3,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float | None = None,
         schedule: str = "cosine",
         validation: Clips | None = None,
         *,
         callbacks: Any = None,
         verbose: str | int = "auto",
         freeze_cnn: bool = False,
+        objective: str = "cross_entropy",
+        stages: DigitStages | str | None = "auto",
         strategy: Any = None,
     ) -> keras.callbacks.History:
-        """Train with teacher forcing and per-word cross-entropy.
+        """Train the model on captioned clips.
 
-        At step i the decoder is fed the *true* word i-1 (teacher forcing) and
-        is scored by the cross-entropy of the true word i; padding after
-        ``<end>`` is ignored. Each call starts a fresh Adam optimizer (and
-        learning-rate schedule) from the current weights. A NaN or infinite
-        loss stops the call with `NonFiniteLossError` and puts the weights
-        back as they were before it.
+        With ``objective="cross_entropy"`` (teacher forcing): at step i the
+        decoder is fed the *true* word i-1 and scored by the cross-entropy of
+        the true word i; padding after ``<end>`` is ignored. Each call starts
+        a fresh Adam optimizer (and learning-rate schedule) from the current
+        weights.
+
+        With ``objective="exact_match"``: self-critical sequence training
+        (`reinforce.py`), on the 0/1 reward itself: captions are sampled from
+        the model, and each one's log-probability is pushed up or down by
+        how much better its reward is than that of the greedy caption.
+        Start from a model trained with cross-entropy. The frame encoder is
+        kept as it is.
+
+        A ``pooling="digits"`` model trained for the first time runs the
+        three stages of `DigitStages` by itself (detector, decoder on the
+        frozen detector, both), with a progress bar per stage.
+
+        A NaN or infinite loss stops the call with `NonFiniteLossError` and
+        puts the weights back as they were before it (before the failing
+        stage, in a staged fit).
 
         Args:
-            clips: Training clips, of the kind the model was built for.
-            epochs: Passes over the clips.
-            batch_size: Clips per gradient step.
-            learning_rate: Adam's (initial) step size, > 0.
+            clips: Training clips, of the kind the model was built for
+                (shorter clips are padded).
+            epochs: Passes over the clips; default 10 (the last stage's
+                `DigitStages.joint_epochs` in a staged fit; 3 with
+                ``"exact_match"``).
+            batch_size: Clips per gradient step; default 32.
+            learning_rate: Adam's (initial) step size, > 0; default 3e-3
+                (1e-4 with ``"exact_match"``).
             schedule: ``"cosine"`` decays the step size to 5% of
                 `learning_rate` over this call's steps; ``"constant"`` keeps it.
-            validation: Optional clips whose loss is reported each epoch.
+            validation: Optional clips scored each epoch (their loss; their
+                exact match with ``"exact_match"``).
             callbacks: Keras callbacks.
             verbose: ``"auto"`` (a progress bar), 0 (silent), 1 or 2 (one
                 line per epoch).
             freeze_cnn: Keep the frame CNN (the digit detector with
                 ``pooling="digits"``) as it is and train the rest only. The
                 CNN's outputs are then computed once, before the first epoch,
-                so the epochs take a fraction of the time; useful after
-                `pretrain`.
+                so the epochs take a fraction of the time.
+            objective: ``"cross_entropy"`` or ``"exact_match"``.
+            stages: ``"auto"`` (the stages for a digit-slot model whose
+                detector was never trained), None (never), or a `DigitStages`.
             strategy: None, or the strategy the model was built under
                 (distribution is chosen in `build_captioner`).
 
         Returns:
-            The Keras `History` of this call (its losses are also appended
-            to `history`).
+            The Keras `History` of this call (of its last stage, with every
+            stage's in ``history.stages``); its losses are also appended to
+            `history`.
 
         Raises:
             TypeError: If `clips` is not a `Clips` or an argument has the wrong type.
@@ -365,8 +403,11 @@ class Captioner:
             >>> history = model.fit(clips, epochs=2, batch_size=4, verbose=0)
             >>> len(history.history["loss"])
             2
+            >>> rl = model.fit(clips, objective="exact_match", epochs=1, verbose=0)
+            >>> sorted(rl.history)
+            ['greedy_reward', 'loss', 'reward']
         """
-        return fit_captions(
+        return train(
             self,
             clips,
             epochs=epochs,
@@ -377,6 +418,8 @@ class Captioner:
             callbacks=callbacks,
             verbose=verbose,
             freeze_cnn=freeze_cnn,
+            objective=objective,
+            stages=stages,
             strategy=strategy,
         )
 
@@ -492,7 +535,11 @@ class Captioner:
             >>> model.save(pathlib.Path(tempfile.mkdtemp()) / "model.keras").name
             'model.keras'
         """
-        settings = {"vocabulary": self.vocabulary.get_config(), "config": self.config.to_dict()}
+        settings = {
+            "vocabulary": self.vocabulary.get_config(),
+            "config": self.config.to_dict(),
+            "detector_trained": self.detector_trained,
+        }
         return write_keras(path, self.keras_model, kind=KIND, settings=settings)
 
     def count_params(self) -> int:
@@ -546,6 +593,7 @@ def build_captioner(
     clips: Clips,
     pooling: str = "mean",
     *,
+    frame_encoder: str = "cnn",
     feature_dim: int = 192,
     embed_dim: int = 32,
     hidden: int = 128,
@@ -566,7 +614,10 @@ def build_captioner(
             ``"attention"`` (a new weighted average of the frames per word)
             or ``"digits"`` (a digit detector, one slot per digit class
             holding where that digit is in every frame, and attention over
-            the slots; call `Captioner.pretrain` before `Captioner.fit`).
+            the slots; `Captioner.fit` trains it in stages).
+        frame_encoder: ``"cnn"``, a 2-D CNN on every frame, or ``"conv3d"``,
+            a 3-D CNN over the whole clip (kernels span 3 frames), for mean
+            or attention pooling.
         feature_dim: Length of a frame vector, > 64: 64 values say what
             digit is seen, the others where it is. With ``"digits"``, the
             size of the video vector.
@@ -611,6 +662,7 @@ def build_captioner(
         width=width,
         channels=channels,
         pooling=pooling,
+        frame_encoder=frame_encoder,
         feature_dim=feature_dim,
         embed_dim=embed_dim,
         hidden=hidden,
@@ -664,4 +716,6 @@ def load_captioner(path: str | os.PathLike[str], *, strategy: Any = None) -> Cap
             f"cannot load a Captioner from {str(path)!r}: its settings are not a captioner's "
             f"({err})"
         ) from None
-    return Captioner._from_keras(keras_model, vocabulary, config, strategy)
+    model = Captioner._from_keras(keras_model, vocabulary, config, strategy)
+    model.detector_trained = bool(settings.get("detector_trained", True))
+    return model

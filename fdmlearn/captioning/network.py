@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import keras
 
 from fdmlearn._checks import check_rng
-from fdmlearn.captioning.encoders import digit_detector, frame_cnn
+from fdmlearn.captioning.encoders import conv3d_encoder, digit_detector, frame_cnn
 from fdmlearn.captioning.layers import CaptionDecoder, DigitSlots, FrameMask, FramePositions
 from fdmlearn.captioning.vocabulary import Vocabulary
 
@@ -37,6 +37,10 @@ def build_network(config: CaptionerConfig, vocabulary: Vocabulary) -> keras.Mode
         detector = digit_detector(config.frame_shape)
         x = keras.layers.TimeDistributed(detector, name="detector_per_frame")(videos)
         x = DigitSlots(name="digit_slots")((x, mask))
+    elif config.frame_encoder == "conv3d":
+        cnn = conv3d_encoder(config.n_frames, config.frame_shape, config.feature_dim)
+        x = cnn([videos, mask])
+        x = FramePositions(config.n_frames, config.feature_dim, name="frame_positions")(x)
     else:
         cnn = frame_cnn(config.frame_shape, config.feature_dim)
         x = keras.layers.TimeDistributed(cnn, name="cnn_per_frame")(videos)
@@ -63,13 +67,21 @@ class Parts(NamedTuple):
     encoder: keras.Model  # videos -> [what the decoder attends over, frame mask]
     cnn_part: keras.Model  # videos -> [the frame encoder's outputs (slots with "digits"), mask]
     head: keras.Model  # [frame encoder's outputs, mask, words] -> logits: frozen-CNN training
+    after: list  # the layers between the frame encoder and the decoder
 
 
 def network_parts(model: keras.Model, config: CaptionerConfig) -> Parts:
     """Find the parts of a network made by `build_network` (freshly or loaded from a file)."""
     digits = config.pooling == "digits"
-    per_frame = model.get_layer("detector_per_frame" if digits else "cnn_per_frame")
-    cnn_out = (model.get_layer("digit_slots") if digits else per_frame).output
+    if config.frame_encoder == "conv3d":
+        # A nested model's `.output` lives in its own graph: take the tensor the outer
+        # graph passes on from it instead.
+        frame_model = model.get_layer("conv3d_encoder")
+        cnn_out = model.get_layer("frame_positions").input
+    else:
+        per_frame = model.get_layer("detector_per_frame" if digits else "cnn_per_frame")
+        frame_model = per_frame.layer
+        cnn_out = (model.get_layer("digit_slots") if digits else per_frame).output
     after = [] if digits else [model.get_layer("frame_positions")]
     after.append(model.get_layer("frame_dropout"))
     decoder = model.get_layer(f"lstm_decoder_{config.pooling}")
@@ -88,7 +100,7 @@ def network_parts(model: keras.Model, config: CaptionerConfig) -> Parts:
     head = keras.Model(
         [features, frame_mask, words], decoder((x, frame_mask, words)), name="captioner_head"
     )
-    return Parts(per_frame.layer, decoder, encoder, cnn_part, head)
+    return Parts(frame_model, decoder, encoder, cnn_part, head, after)
 
 
 @contextlib.contextmanager

@@ -18,8 +18,9 @@ from fdmlearn._checks import check_bool, check_choice, check_int, check_real
 from fdmlearn._training import check_callbacks, check_verbose, fit_keras, scope
 from fdmlearn.captioning.encoders import detection_targets
 from fdmlearn.captioning.network import in_chunks
+from fdmlearn.captioning.stages import DigitStages, detector_frames
 
-__all__ = ["fit_captions", "pretrain_detector"]
+__all__ = ["fit_captions", "pretrain_detector", "train"]
 
 
 def _check_steps(epochs: Any, batch_size: Any, learning_rate: Any) -> tuple[int, int, float]:
@@ -168,4 +169,105 @@ def pretrain_detector(
         shuffle=True,
     )
     _record(model, history, time.perf_counter() - t0, prefix="pretrain_")
+    model.detector_trained = True
+    return history
+
+
+def _stages_to_run(model: Any, stages: Any, freeze_cnn: bool) -> DigitStages | None:
+    if stages is None:
+        return None
+    if isinstance(stages, str) and stages == "auto":
+        fresh = model.config.pooling == "digits" and not model.detector_trained
+        return DigitStages() if fresh and not freeze_cnn else None
+    if not isinstance(stages, DigitStages):
+        raise TypeError(
+            f"stages must be 'auto', None or a DigitStages, got {type(stages).__name__}"
+        )
+    if model.config.pooling != "digits":
+        raise ValueError(
+            f"stages are for models built with pooling='digits', this one has "
+            f"pooling={model.config.pooling!r}"
+        )
+    return stages
+
+
+def train(
+    model: Any,
+    clips: Any,
+    *,
+    epochs: Any,
+    batch_size: Any,
+    learning_rate: Any,
+    objective: Any,
+    stages: Any,
+    freeze_cnn: Any,
+    **kwargs: Any,
+) -> keras.callbacks.History:
+    """`Captioner.fit`: one objective, and the stages a digit-slot model needs."""
+    from fdmlearn.captioning.reinforce import self_critical
+
+    objective = check_choice("objective", objective, ("cross_entropy", "exact_match"))
+    freeze_cnn = check_bool("freeze_cnn", freeze_cnn)
+    if objective == "exact_match":
+        _check_strategy_matches(model, kwargs.pop("strategy"))
+        kwargs.pop("schedule")
+        return self_critical(
+            model,
+            clips,
+            epochs=3 if epochs is None else epochs,
+            batch_size=32 if batch_size is None else batch_size,
+            learning_rate=1e-4 if learning_rate is None else learning_rate,
+            **kwargs,
+        )
+    learning_rate = 3e-3 if learning_rate is None else learning_rate
+    plan = _stages_to_run(model, stages, freeze_cnn)
+    if plan is None:
+        return fit_captions(
+            model,
+            clips,
+            epochs=10 if epochs is None else epochs,
+            batch_size=32 if batch_size is None else batch_size,
+            learning_rate=learning_rate,
+            freeze_cnn=freeze_cnn,
+            **kwargs,
+        )
+    verbose = check_verbose(kwargs["verbose"])
+    clips = model._check_clips(clips)
+    frames = detector_frames(clips, plan.frames_per_clip, plan.seed)
+    joint = plan.joint_epochs if epochs is None else check_int("epochs", epochs, minimum=0)
+    todo = [
+        ("detector", plan.pretrain_epochs, "the digit detector alone"),
+        ("decoder", plan.frozen_epochs, "the decoder on the frozen detector"),
+        ("joint", joint, "detector and decoder together"),
+    ]
+    todo = [t for t in todo if t[1] > 0]
+    if not todo:
+        raise ValueError("stages and epochs leave nothing to train: every stage has 0 epochs")
+    results: dict[str, keras.callbacks.History] = {}
+    for k, (name, n_epochs, what) in enumerate(todo):
+        if verbose != 0:
+            print(f"Stage {k + 1}/{len(todo)}: {what} ({n_epochs} epochs)", flush=True)
+        if name == "detector":
+            results[name] = pretrain_detector(
+                model,
+                frames,
+                epochs=n_epochs,
+                batch_size=plan.pretrain_batch_size,
+                learning_rate=learning_rate,
+                callbacks=kwargs["callbacks"],
+                verbose=verbose,
+            )
+        else:
+            size = plan.frozen_batch_size if name == "decoder" else batch_size
+            results[name] = fit_captions(
+                model,
+                clips,
+                epochs=n_epochs,
+                batch_size=plan.joint_batch_size if size is None else size,
+                learning_rate=learning_rate,
+                freeze_cnn=name == "decoder",
+                **kwargs,
+            )
+    history = results[todo[-1][0]]
+    history.stages = results
     return history
