@@ -291,15 +291,18 @@ def inputs(names: str) -> Node | tuple[Node, ...]:
 def params(names: str) -> Node | tuple[Node, ...]:
     """Create parameter nodes: the weights and biases that training changes.
 
+    Works like `inputs`; only the kind differs, and it is the kind that tells
+    `gradients` and `gradient_descent` what to differentiate and train.
+
     Args:
-        names: Names such as `"w"` or `"w0 w1 b"`.
+        names: `"w"`, or several such as `"w0 w1 b"`.
 
     Returns:
-        One node, or a tuple of nodes in the order of `names`.
+        A node for a single name, else a tuple in the order of `names`.
 
     Raises:
-        TypeError: If `names` is not a string.
-        ValueError: If a name is not a valid name, or names repeat.
+        TypeError: As `inputs` (`names` not a string).
+        ValueError: As `inputs` (an invalid or repeated name).
 
     Examples:
         >>> from fdmlearn import backprop as bp
