@@ -230,7 +230,8 @@ def parse_number(value: Any, what: str) -> Number:
             raise AnswerError(f"{what} must be a finite number, got {number}")
         text = repr(number)
         if "e" in text or "E" in text:
-            return Number(sympy.Rational(decimal.Decimal(text)), None)
+            exact = fractions.Fraction(text)
+            return Number(sympy.Rational(exact.numerator, exact.denominator), None)
         return Number(sympy.Rational(text), _decimals_of(text))
     if isinstance(value, sympy.Basic):
         if not (isinstance(value, sympy.Expr) and value.is_number):
@@ -265,12 +266,20 @@ def same_number(given: Number, exact: Any, *, rtol: float = 1e-9) -> bool:
 
     `0.633` stands for 19/30 (three decimals, off by less than half a unit in
     the last place); `1.8` does not stand for 1.8333 (one decimal is too few
-    to round a value that is not exactly 1.8). An inexact key (floats, for
+    to round a value that is not exactly 1.8), but does for 1.800024 (a
+    relative error under 5e-5). An inexact key (floats, for
     sigmoid networks) also accepts a relative error of 1e-3.
     """
-    target = float(exact)
-    value = float(given.exact)
+    try:
+        target = float(exact)
+        value = float(given.exact)
+    except OverflowError:
+        return bool(given.exact == exact)
     if abs(value - target) <= rtol * max(1.0, abs(target)):
+        return True
+    # A float cannot say how many decimals were typed (-18.9000 arrives as -18.9): five
+    # significant places always count as a rounding.
+    if given.decimals is not None and abs(value - target) <= 5e-5 * max(1.0, abs(target)):
         return True
     if given.decimals is not None and given.decimals >= 2:
         if abs(value - target) <= 0.5 * 10.0 ** (-given.decimals) * (1 + 1e-9):
