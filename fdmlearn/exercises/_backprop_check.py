@@ -47,14 +47,16 @@ class _Checks:
 
         Args:
             answers: The same parts as a dict (keys like `"dL/dw1"` are accepted too).
-            loss: The loss, a formula in `yhat` and `y` (`"(yhat - y)**2 / 2"`).
-            graph: The compute graph, a list of `"name = formula"` lines, one per node.
-            yhat: The forward pass, a formula in `x` and the weights.
-            dL_dw0, dL_dw1, ...: Each partial derivative, a formula.
-            updates: The weights after each update, a list of dicts
-                (`[{"w0": 1, "w1": 2}, {"w0": "3/5", "w1": 1.8}]`) or of tuples.
-            update_rule: The update as a formula in `w`, `lr` and `g` (`"w - lr*g"`).
-            w0, w1, ...: The final values.
+            **parts: The parts, by name:
+
+                - `loss`: The loss, a formula in `yhat` and `y` (`"(yhat - y)**2 / 2"`).
+                - `graph`: The compute graph, a list of `"name = formula"` lines, one per node.
+                - `yhat`: The forward pass, a formula in `x` and the weights.
+                - `dL_dw0`, `dL_dw1`, ...: Each partial derivative, a formula.
+                - `updates`: The weights after each update, a list of dicts
+                  (`[{"w0": 1, "w1": 2}, {"w0": "3/5", "w1": 1.8}]`) or of tuples.
+                - `update_rule`: The update as a formula in `w`, `lr` and `g` (`"w - lr*g"`).
+                - `w0`, `w1`, ...: The final values.
 
         Returns:
             A `Feedback`: `.ok`, `.parts`, `.diagnoses`; `print` it for the reasons.

@@ -132,7 +132,7 @@ def probe_filter_model(ex: FiltersExercise, model: Any, D: dict[str, str]) -> Fe
     bias = out[0]
     oh, ow = out.shape[1:3]
     k = ex.kernel_size
-    want = ex.output_shape
+    want = (h - k + 1, w - k + 1, 3)  # for the size the model takes (the input part says if wrong)
     if (oh, ow) == want[:2]:
         parts.append(Part("output size", "right", f"{oh}x{ow}x3"))
     elif (oh, ow) == (h, w):

@@ -171,10 +171,12 @@ per-character accuracy on held-out sequences made of MNIST test images.
 
         Args:
             answers: The same parts as a dict.
-            sum_digits: Number of output digits.
-            exact_from_char: Exact-sum accuracy implied by the per-character accuracy.
-            reader_bound: Exact-sum accuracy with this reader and a perfect adder.
-            carry_example: Operands whose sum carries in every column.
+            **parts: The parts, by name:
+
+                - `sum_digits`: Number of output digits.
+                - `exact_from_char`: Exact-sum accuracy implied by the per-character accuracy.
+                - `reader_bound`: Exact-sum accuracy with this reader and a perfect adder.
+                - `carry_example`: Operands whose sum carries in every column.
 
         Returns:
             A `Feedback`.

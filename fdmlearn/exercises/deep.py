@@ -311,10 +311,13 @@ weights multiply in too; the bound is for the activations alone).
 
         Args:
             answers: The same parts as a dict.
-            params: Total trainable parameters, or a list per Dense layer.
-            shapes: Output shape of each Dense layer, e.g. `[(None, 512), (None, 10)]`.
-            bound: The bound at the asked depth: a number, fraction or formula (`"(1/4)**3"`).
-            fixes: A dict from change (see `changes`) to the problem it addresses.
+            **parts: The parts, by name:
+
+                - `params`: Total trainable parameters, or a list per Dense layer.
+                - `shapes`: Output shape of each Dense layer, e.g. `[(None, 512), (None, 10)]`.
+                - `bound`: The bound at the asked depth: a number, fraction or formula
+                  (`"(1/4)**3"`).
+                - `fixes`: A dict from change (see `changes`) to the problem it addresses.
 
         Returns:
             A `Feedback`.

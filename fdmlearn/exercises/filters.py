@@ -312,15 +312,17 @@ Layer 2, filter $o$: the Gaussian on input channel $o$, zeros on the other two
 
         Args:
             answers: The same parts as a dict.
-            layers: Number of layers.
-            filters: Filters per layer, e.g. `[3, 3]`.
-            shapes: Filter shape per layer, e.g. `[(1, 1, 3), (5, 5, 3)]`.
-            params: Total number of parameters.
-            sepia: Layer 1's weights, (3, 3): one row per filter, columns R, G, B.
-            gaussian: The blur kernel, (k, k).
-            blur_channels: Which input channels filter o of layer 2 blurs:
-                `"own"` (channel o only) or `"all"`, or a 3x3 0/1 matrix.
-            output_shape: The output image's shape, e.g. `(124, 124, 3)`.
+            **parts: The parts, by name:
+
+                - `layers`: Number of layers.
+                - `filters`: Filters per layer, e.g. `[3, 3]`.
+                - `shapes`: Filter shape per layer, e.g. `[(1, 1, 3), (5, 5, 3)]`.
+                - `params`: Total number of parameters.
+                - `sepia`: Layer 1's weights, (3, 3): one row per filter, columns R, G, B.
+                - `gaussian`: The blur kernel, (k, k).
+                - `blur_channels`: Which input channels filter o of layer 2 blurs: `"own"`
+                  (channel o only) or `"all"`, or a 3x3 0/1 matrix.
+                - `output_shape`: The output image's shape, e.g. `(124, 124, 3)`.
 
         Returns:
             A `Feedback`.
