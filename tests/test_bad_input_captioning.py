@@ -96,7 +96,116 @@ CASES = [
         TypeError,
         r"order_dependent must be True or False",
     ),
+    (
+        "channels 2",
+        lambda c: cap.moving_digits(2, channels=2),
+        ValueError,
+        r"channels must be one of",
+    ),
+    (
+        "colors grey",
+        lambda c: cap.moving_digits(2, colors=True),
+        ValueError,
+        r"colors=True needs channels=3",
+    ),
+    (
+        "colors str",
+        lambda c: cap.moving_digits(2, channels=3, colors="red"),
+        TypeError,
+        r"colors must be True or False",
+    ),
+    (
+        "frames range 1",
+        lambda c: cap.moving_digits(2, n_frames=(5,)),
+        ValueError,
+        r"n_frames must be an integer or \(fewest, most\)",
+    ),
+    (
+        "frames reversed",
+        lambda c: cap.moving_digits(2, n_frames=(6, 5)),
+        ValueError,
+        r"n_frames\[1\] must be an integer >= 6",
+    ),
+    (
+        "frames range 1 frame",
+        lambda c: cap.moving_digits(2, n_frames=(1, 5)),
+        ValueError,
+        r"n_frames\[0\]",
+    ),
+    (
+        "turns range 2",
+        lambda c: cap.moving_digits(2, n_frames=(2, 5), order_dependent=True),
+        ValueError,
+        r"n_frames >= 3",
+    ),
+    (
+        "size pair small",
+        lambda c: cap.moving_digits(2, size=(20, 64)),
+        ValueError,
+        r"size\[0\] must be",
+    ),
+    (
+        "size triple",
+        lambda c: cap.moving_digits(2, size=(64, 64, 3)),
+        ValueError,
+        r"size must be an integer or \(height, width\)",
+    ),
+    (
+        "size float pair",
+        lambda c: cap.moving_digits(2, size=(64.0, 64)),
+        TypeError,
+        r"size\[0\] must be an integer",
+    ),
     # Clips
+    (
+        "lengths too long",
+        lambda c: cap.Clips(V, ["a", "b"], lengths=[3, 4]),
+        ValueError,
+        r"lengths must be <= 3",
+    ),
+    (
+        "lengths zero",
+        lambda c: cap.Clips(V, ["a", "b"], lengths=[0, 3]),
+        ValueError,
+        r"lengths must be >= 1",
+    ),
+    (
+        "lengths float",
+        lambda c: cap.Clips(V, ["a", "b"], lengths=[1.0, 3.0]),
+        TypeError,
+        r"lengths must be an array of integers",
+    ),
+    (
+        "lengths vs frames",
+        lambda c: cap.Clips(V + 0.5, ["a", "b"], lengths=[1, 3]),
+        ValueError,
+        r"all zero after each clip's length",
+    ),
+    (
+        "colors count",
+        lambda c: cap.Clips(V, ["a", "b"], colors=["red"]),
+        ValueError,
+        r"colors must hold 2",
+    ),
+    (
+        "clips load missing",
+        lambda c: cap.Clips.load(c.tmp / "none.npz"),
+        LoadError,
+        r"none.npz.*no such file",
+    ),
+    (
+        "clips load noise",
+        lambda c: cap.Clips.load(c.tmp / "noise.keras"),
+        LoadError,
+        r"noise.keras.*not a file saved by Clips.save",
+    ),
+    ("clips load folder", lambda c: cap.Clips.load(c.tmp / "folder.keras"), LoadError, r"folder"),
+    (
+        "clips save suffix",
+        lambda c: c.clips.save(c.tmp / "clips.keras"),
+        ValueError,
+        r"path must end in '.npz'",
+    ),
     ("videos rank 4", lambda c: cap.Clips(V[..., 0], ["a", "b"]), ValueError, r"videos must have"),
     ("videos uint8", lambda c: cap.Clips(V.astype(np.uint8), ["a", "b"]), TypeError, r"255"),
     ("videos 0..255", lambda c: cap.Clips(V + 3.0, ["a", "b"]), ValueError, r"divide them by 255"),
@@ -299,7 +408,95 @@ CASES = [
         ValueError,
         r"channels must be one of",
     ),
+    (
+        "frame_encoder",
+        lambda c: cap.build_captioner(c.clips, frame_encoder="lstm"),
+        ValueError,
+        r"frame_encoder must be one of",
+    ),
+    (
+        "conv3d digits",
+        lambda c: cap.build_captioner(c.digits, pooling="digits", frame_encoder="conv3d"),
+        ValueError,
+        r"frame_encoder='conv3d' works with",
+    ),
+    (
+        "stages negative",
+        lambda c: cap.DigitStages(pretrain_epochs=-1),
+        ValueError,
+        r"pretrain_epochs must be an integer >= 0",
+    ),
+    (
+        "stages float",
+        lambda c: cap.DigitStages(frames_per_clip=1.5),
+        TypeError,
+        r"frames_per_clip must be an integer",
+    ),
     # fit (weights checked unchanged)
+    (
+        "fit objective",
+        lambda c: c.model.fit(c.clips, objective="zero_one"),
+        ValueError,
+        r"objective must be one of",
+    ),
+    (
+        "fit stages str",
+        lambda c: c.slots.fit(c.digits, stages="all"),
+        TypeError,
+        r"stages must be 'auto', None or a DigitStages",
+    ),
+    (
+        "fit stages mean",
+        lambda c: c.model.fit(c.clips, stages=cap.DigitStages()),
+        ValueError,
+        r"stages are for models built with pooling='digits'",
+    ),
+    (
+        "fit stages empty",
+        lambda c: c.slots.fit(
+            c.digits, epochs=0, stages=cap.DigitStages(pretrain_epochs=0, frozen_epochs=0)
+        ),
+        ValueError,
+        r"leave nothing to train",
+    ),
+    (
+        "fit stages bare",
+        lambda c: c.slots.fit(
+            cap.Clips(c.digits.videos, c.digits.captions), stages=cap.DigitStages()
+        ),
+        ValueError,
+        r"digits and positions",
+    ),
+    (
+        "rl lr inf",
+        lambda c: c.model.fit(c.clips, objective="exact_match", learning_rate=float("inf")),
+        ValueError,
+        r"learning_rate must be a finite",
+    ),
+    (
+        "rl epochs 0",
+        lambda c: c.model.fit(c.clips, objective="exact_match", epochs=0),
+        ValueError,
+        r"epochs must be an integer >= 1",
+    ),
+    (
+        "rl NaN",
+        lambda c: c.model.fit(with_pixel(c.clips, np.nan), objective="exact_match"),
+        ValueError,
+        r"finite",
+    ),
+    (
+        "rl validation",
+        lambda c: c.model.fit(c.clips, objective="exact_match", validation=V),
+        TypeError,
+        r"validation must be a Clips",
+    ),
+    (
+        "rl verbose",
+        lambda c: c.model.fit(c.clips, objective="exact_match", verbose=5),
+        ValueError,
+        r"verbose",
+    ),
     ("fit array", lambda c: c.model.fit(c.clips.videos), TypeError, r"clips must be a Clips"),
     (
         "fit epochs 0",
@@ -592,7 +789,38 @@ CASES = [
         ValueError,
         r"max_frames",
     ),
-    ("draw str", lambda c: cap.draw_architecture("model"), TypeError, r"model must be a Captioner"),
+    (
+        "draw str",
+        lambda c: cap.draw_architecture("model"),
+        TypeError,
+        r"model must be a Captioner or 'notebook'",
+    ),
+    (
+        "animate uint8",
+        lambda c: cap.animate_clips(V.astype(np.uint8), ["a", "b"]),
+        TypeError,
+        r"255",
+    ),
+    ("animate NaN", lambda c: cap.animate_clips(V * np.nan), ValueError, r"finite"),
+    (
+        "animate fps",
+        lambda c: cap.animate_clips(c.clips, fps=0),
+        ValueError,
+        r"fps must be a number > 0",
+    ),
+    ("animate scale", lambda c: cap.animate_clips(c.clips, scale=0), ValueError, r"scale must be"),
+    (
+        "animate captions",
+        lambda c: cap.animate_clips(c.clips, ["a"]),
+        ValueError,
+        r"4 videos but 1 captions",
+    ),
+    (
+        "gif alt",
+        lambda c: cap.animate_clips(c.clips).to_html(alt=""),
+        ValueError,
+        r"alt must describe",
+    ),
     (
         "draw steps",
         lambda c: cap.draw_architecture(c.model, steps=9),
@@ -624,7 +852,7 @@ def test_bad_input_raises_a_clear_error(ctx, call, error, message):
 
 
 def test_there_are_many_cases():
-    assert len(CASES) >= 120
+    assert len(CASES) >= 170
     assert len({c[0] for c in CASES}) == len(CASES)
 
 

@@ -32,8 +32,9 @@ model, one short file per part:
   digit-slot model by itself.
 - `reinforce.py`: `fit(..., objective="exact_match")`, self-critical
   training on the 0/1 reward (REINFORCE with the greedy caption as baseline).
-- `plots.py`: `show_clips` draws clips as frame strips, `draw_architecture`
-  the model.
+- `plots.py`: `show_clips` draws clips as frame strips, `animate_clips`
+  plays them as a GIF, `draw_architecture` draws a model (or the seed
+  notebook's design).
 
 Mean pooling forgets the order of the frames: a clip and its time-reversal
 give the same video vector. `moving_digits(..., order_dependent=True)` makes
@@ -58,16 +59,18 @@ from fdmlearn.captioning.data import Clips, moving_digits
 from fdmlearn.captioning.decoding import beam_search, greedy_search
 from fdmlearn.captioning.metrics import bleu4, exact_match, word_accuracy
 from fdmlearn.captioning.model import Captioner, CaptionerConfig, build_captioner, load_captioner
-from fdmlearn.captioning.plots import draw_architecture, show_clips
+from fdmlearn.captioning.plots import AnimatedClips, animate_clips, draw_architecture, show_clips
 from fdmlearn.captioning.stages import DigitStages
 from fdmlearn.captioning.vocabulary import Vocabulary
 
 __all__ = [
+    "AnimatedClips",
     "Captioner",
     "CaptionerConfig",
     "Clips",
     "DigitStages",
     "Vocabulary",
+    "animate_clips",
     "beam_search",
     "bleu4",
     "build_captioner",
