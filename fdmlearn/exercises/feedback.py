@@ -182,8 +182,16 @@ def _md(text: str) -> str:
 class Document:
     """Markdown text (with `$...$` LaTeX) that renders in Jupyter and prints as itself.
 
-    `str(doc)` and `print(doc)` give the Markdown; `doc.to_latex()` a LaTeX
-    fragment of the same content.
+    `str(doc)` and `print(doc)` give the Markdown (Jupyter renders it);
+    `doc.to_latex()` a LaTeX fragment of the same content.
+
+    Examples:
+        >>> from fdmlearn import exercises
+        >>> doc = exercises.deep().statement()
+        >>> repr(doc).startswith("Document(") and "characters" in repr(doc)
+        True
+        >>> print(str(doc).splitlines()[0])
+        ### Training deeper models (the assignment's numbers)
     """
 
     def __init__(self, markdown: str) -> None:
@@ -193,7 +201,11 @@ class Document:
         return self.markdown
 
     def __repr__(self) -> str:
-        return self.markdown
+        # Bounded, like every fdmlearn repr: print() or Jupyter show the whole text.
+        first = self.markdown.splitlines()[0] if self.markdown.strip() else ""
+        if len(first) > 60:
+            first = first[:57] + "..."
+        return f"Document({len(self.markdown):,} characters: {first!r})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Document) and other.markdown == self.markdown
