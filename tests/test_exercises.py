@@ -680,3 +680,26 @@ def test_every_wrong_solver_is_named_on_variants():
             if f"backprop.{name}" not in ex.check(answer).diagnoses:
                 missed.append((seed, name, repr(ex)))
     assert missed == []
+
+
+def test_seed_notebook_filter_and_caption_answers():
+    # The student pair's filter answer: "1 filter per layer", then three neurons per layer.
+    filters = exercises.filters().check(
+        layers=2,
+        filters=[1, 1],
+        shapes=[(1, 1, 3), (5, 5, 3)],
+        sepia=[[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]],
+        gaussian=(TABLE / 273).tolist(),
+        blur_channels="own",
+        output_shape=(124, 124, 3),
+    )
+    assert filters.diagnoses == ("filters.one_filter_per_layer",)
+    caption = exercises.captioning().check(
+        input="a tensor of images; each video is a 4D tensor",
+        layers=2,
+        layer_types="CNN (type D) per frame, mean pooling over the frames, LSTM RNN",
+        regularization="a dropout layer in the CNN",
+        output="a sequence of at most 10 words from the dictionary, with an END tag",
+        loss="the 0/1 loss, as we want the exact caption",
+    )
+    assert set(caption.diagnoses) == {"captioning.order_blind_pooling", "captioning.zero_one_loss"}
