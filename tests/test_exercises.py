@@ -554,6 +554,10 @@ def test_sheet_latex_grade_and_save(tmp_path):
         "answer_key.tex",
     }
     assert s.check("chen", "filters", s["chen"]["filters"].answers()).ok
+    graded = exercises.sheet(["backprop", "filters"], ["ana", "ben"], seed=2026, self_check=False)
+    assert "exercises.backprop(seed=" in str(s.statement("ana"))
+    assert "exercises.backprop(seed=" not in str(graded.statement("ana"))
+    assert "Give:" in str(graded.statement("ana"))
 
 
 # --------------------------------------------------------------------------- import

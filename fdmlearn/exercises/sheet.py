@@ -42,6 +42,8 @@ def _makers() -> dict[str, Callable[..., Any]]:
     }
 
 
+_SETUP = "With `from fdmlearn import exercises`"
+
 #: The exercise names `sheet` accepts, in the assignment's order.
 EXERCISES = ("backprop", "deep", "filters", "captioning", "calculator")
 
@@ -69,12 +71,14 @@ class Sheet:
         seed: int,
         variants: dict[str, dict[str, Any]],
         latex: bool,
+        self_check: bool = True,
     ) -> None:
         self.exercises = exercises
         self.students = students
         self.seed = seed
         self.variants = variants
         self.latex = latex
+        self.self_check = self_check
 
     def __repr__(self) -> str:
         return (
@@ -101,6 +105,9 @@ class Sheet:
         parts = [f"## Exercise sheet for {student}\n"]
         for i, name in enumerate(self.exercises, start=1):
             text = str(self.variants[student][name].statement())
+            if not self.self_check:  # drop the paragraph that names the variant's seed
+                paragraphs = text.split("\n\n")
+                text = "\n\n".join(p for p in paragraphs if not p.startswith(_SETUP))
             parts.append(text.replace("### ", f"### {i}. ", 1))
         return Document("\n".join(parts))
 
@@ -195,6 +202,7 @@ def sheet(
     *,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     latex: bool = False,
+    self_check: bool = True,
 ) -> Sheet:
     """Make one variant of each exercise per student, and the answer key.
 
@@ -205,6 +213,10 @@ def sheet(
             same sheet.
         options: Extra arguments per exercise, e.g. `{"backprop": {"depth": 3}}`.
         latex: Also write LaTeX files in `Sheet.save`.
+        self_check: Print on each sheet the line that rebuilds the student's
+            variant (`exercises.backprop(seed=...)`), so that students can check
+            their own answers. That line also gives them `solution()`: use
+            False for graded work, and grade with `Sheet.check` or `Sheet.grade`.
 
     Returns:
         A `Sheet`: `statement(student)`, `answer_key()`, `to_markdown()`,
@@ -226,6 +238,7 @@ def sheet(
     """
     seed = check_int("seed", seed, minimum=0)
     latex = check_bool("latex", latex)
+    self_check = check_bool("self_check", self_check)
     if isinstance(exercises, str):
         exercises = EXERCISES if exercises == "all" else (exercises,)
     names = tuple(check_choice("exercises", e, EXERCISES) for e in exercises)
@@ -261,4 +274,4 @@ def sheet(
                     break
             seen.add(repr(ex))
             variants[p][name] = ex
-    return Sheet(names, people, seed, variants, latex)
+    return Sheet(names, people, seed, variants, latex, self_check)
