@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIVATIONS",
     "MAX_PARAMETERS",
+    "PixelMLP",
     "DepthStudy",
     "GradientNormHistory",
     "RECIPES",
@@ -193,6 +194,55 @@ def _check_y(name: str, y: Any, num_classes: int) -> np.ndarray:
     return a.astype(np.float32, copy=False)
 
 
+class _CheckedInputs(keras.Model):
+    """A functional Keras model whose `fit`, `evaluate`, `predict` and calls check `x`.
+
+    Only concrete inputs are checked (NumPy arrays, lists, eager tensors):
+    the symbolic tensors of Keras' own graphs and `tf.data` datasets pass
+    untouched, so the check is one pass over the data before Keras starts, and
+    never enters a compiled graph. Subclasses say what a valid input is.
+    """
+
+    def _check_inputs(self, x: Any) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _maybe_check(self, x: Any) -> None:
+        concrete = isinstance(x, np.ndarray | list) or (
+            tf.is_tensor(x) and not isinstance(x, keras.KerasTensor) and tf.executing_eagerly()
+        )
+        if concrete:
+            self._check_inputs(x)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            self._maybe_check(args[0])
+        return super().__call__(*args, **kwargs)
+
+    def fit(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._maybe_check(x)
+        return super().fit(x, *args, **kwargs)
+
+    def evaluate(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._maybe_check(x)
+        return super().evaluate(x, *args, **kwargs)
+
+    def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        self._maybe_check(x)
+        return super().predict(x, *args, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="fdmlearn")
+class PixelMLP(_CheckedInputs):
+    """The Keras model `build_mlp` returns: it refuses NaN, integer or 0..255 pixels.
+
+    A plain functional `keras.Model` in every other way (it saves and loads
+    through `keras.saving`); see `_CheckedInputs` for what is checked when.
+    """
+
+    def _check_inputs(self, x: Any) -> None:
+        _check_x("x", np.asarray(x), self.input_shape[-1])
+
+
 def _check_xy(
     x: Any, y: Any, input_dim: int, num_classes: int, names: tuple[str, str] = ("x", "y")
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -287,7 +337,9 @@ def build_mlp(
 
     Returns:
         An uncompiled `keras.Model` mapping `(N, input_dim)` floats to
-        `(N, num_classes)` class probabilities.
+        `(N, num_classes)` class probabilities. It is a `PixelMLP`: given
+        arrays, its `fit`, `evaluate`, `predict` and calls refuse NaN,
+        infinite, integer or 0..255 pixels with a clear error.
 
     Raises:
         TypeError: If an argument has the wrong type (`depth=1.5`,
@@ -366,7 +418,7 @@ def build_mlp(
             x = keras.layers.Add(name=f"hidden{i}_skip")([block_input, x])
     x = dense(num_classes, "output", depth + 1)(x)
     outputs = keras.layers.Activation("softmax", name="softmax")(x)
-    return keras.Model(inputs, outputs, name=name or f"mlp_depth{depth}")
+    return PixelMLP(inputs, outputs, name=name or f"mlp_depth{depth}")
 
 
 # --------------------------------------------------------------------------- recipes

@@ -403,3 +403,37 @@ def test_failed_checks_leave_the_caller_arrays_alone():
     with pytest.raises(ValueError):
         _study(data=_data(x=x, y=y))
     assert np.isnan(x[0, 0]) and np.array_equal(y, Y) and x.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "pattern"),
+    [
+        (X * 255, ValueError, r"x.*divide them by 255"),
+        (_with(X, (0, 3), np.nan), ValueError, r"x must hold finite"),
+        ((X * 255).astype(np.uint8), TypeError, r"x.*255"),
+    ],
+    ids=["0-255", "nan", "uint8"],
+)
+def test_the_keras_model_refuses_bad_pixels(bad, error, pattern):
+    model = deep.RECIPES["baseline"].build(1, seed=0)
+    before = [w.numpy().copy() for w in model.weights]
+    one_hot = np.eye(10, dtype=np.float32)[Y]
+    calls = [
+        lambda: model.predict(bad, verbose=0),
+        lambda: model(bad),
+        lambda: model.evaluate(bad, one_hot, verbose=0),
+        lambda: model.fit(bad, one_hot, epochs=1, verbose=0),
+    ]
+    for call in calls:
+        with pytest.raises(error, match=pattern):
+            call()
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights, strict=True))
+    model.fit(X, one_hot, epochs=1, verbose=0)  # valid input still trains
+
+
+def test_pixel_mlp_saves_and_loads(tmp_path):
+    model = deep.build_mlp(2, units=8, seed=0)
+    model.save(tmp_path / "mlp.keras")
+    again = keras.saving.load_model(tmp_path / "mlp.keras")
+    assert isinstance(again, deep.PixelMLP)
+    assert np.allclose(again(X).numpy(), model(X).numpy())

@@ -459,3 +459,30 @@ def test_references_leave_their_input_alone():
     with pytest.raises(ValueError):
         filters.sepia(img * 255)
     assert np.array_equal(img, before)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "pattern"),
+    [
+        (BATCH * 255, ValueError, r"x.*0\.\.255"),
+        (_with(BATCH, (0, 0, 0, 0), np.nan), ValueError, r"x must hold finite"),
+        ((BATCH * 255).astype(np.uint8), TypeError, r"x.*divide 8-bit images by 255"),
+    ],
+    ids=["0-255", "nan", "uint8"],
+)
+def test_the_keras_model_refuses_what_the_reference_refuses(bad, error, pattern):
+    model = filters.build_filter_cnn()
+    for call in (lambda: model.predict(bad, verbose=0), lambda: model(bad)):
+        with pytest.raises(error, match=pattern):
+            call()
+    model.predict(BATCH, verbose=0)  # valid input still passes
+
+
+def test_filter_cnn_saves_and_loads_as_a_filter_cnn(tmp_path):
+    model = filters.build_filter_cnn(depthwise=True)
+    model.save(tmp_path / "cnn.keras")
+    again = keras.saving.load_model(tmp_path / "cnn.keras")
+    assert isinstance(again, filters.FilterCNN)
+    assert np.allclose(again(BATCH).numpy(), model(BATCH).numpy())
+    with pytest.raises(ValueError, match="0..255"):
+        again.predict(BATCH * 255, verbose=0)

@@ -52,7 +52,12 @@ from __future__ import annotations
 
 from fdmlearn.filters.answer import FilterCNNDescription, LayerInfo, describe
 from fdmlearn.filters.learning import FitResult, fit_filter_cnn, photo_patches
-from fdmlearn.filters.network import build_filter_cnn, effective_kernel, true_effective_kernel
+from fdmlearn.filters.network import (
+    FilterCNN,
+    build_filter_cnn,
+    effective_kernel,
+    true_effective_kernel,
+)
 from fdmlearn.filters.plots import plot_images, plot_kernels, plot_layer2_filters
 from fdmlearn.filters.reference import (
     CHANNELS,
@@ -69,6 +74,7 @@ __all__ = [
     "GAUSSIAN_5X5_TABLE",
     "PIXEL_LIMIT",
     "SEPIA",
+    "FilterCNN",
     "FilterCNNDescription",
     "FitResult",
     "LayerInfo",

@@ -14,14 +14,16 @@ import numpy as np
 
 from fdmlearn._checks import check_bool
 from fdmlearn._tf import keras
+from fdmlearn.deep import _CheckedInputs  # the one input-checking model (see deep)
 from fdmlearn.filters.reference import (
     SEPIA,
+    _check_images,
     _check_kernel_size,
     _check_padding,
     gaussian_kernel,
 )
 
-__all__ = ["build_filter_cnn", "effective_kernel", "true_effective_kernel"]
+__all__ = ["FilterCNN", "build_filter_cnn", "effective_kernel", "true_effective_kernel"]
 
 
 def _layer2_kernel(kernel: np.ndarray, depthwise: bool) -> np.ndarray:
@@ -33,6 +35,20 @@ def _layer2_kernel(kernel: np.ndarray, depthwise: bool) -> np.ndarray:
     for c in range(3):
         full[:, :, c, c] = kernel  # filter c sees only channel c
     return full
+
+
+@keras.saving.register_keras_serializable(package="fdmlearn")
+class FilterCNN(_CheckedInputs):
+    """The Keras model of `build_filter_cnn` and `fit_filter_cnn`.
+
+    Given arrays, its `fit`, `evaluate`, `predict` and calls refuse what
+    `sepia` and `gaussian_blur` refuse (NaN, integers, 0..255 values), so the
+    network and its NumPy reference agree on bad input too. Otherwise a plain
+    functional `keras.Model`.
+    """
+
+    def _check_inputs(self, x: Any) -> None:
+        _check_images(np.asarray(x), "x", takes_scale=False)
 
 
 def _make_model(
@@ -62,7 +78,7 @@ def _make_model(
         blur = keras.layers.DepthwiseConv2D(kernel_size, depthwise_initializer=init(), **common)
     else:
         blur = keras.layers.Conv2D(3, kernel_size, kernel_initializer=init(), **common)
-    return keras.Model(inputs, blur(x), name=name)
+    return FilterCNN(inputs, blur(x), name=name)
 
 
 def build_filter_cnn(
@@ -97,7 +113,8 @@ def build_filter_cnn(
 
     Returns:
         A `keras.Model` taking (N, H, W, 3) float images of any H, W >=
-        `kernel_size`.
+        `kernel_size`. It is a `FilterCNN`: given arrays, it refuses NaN,
+        integer and 0..255 pixels as `sepia` does.
 
     Raises:
         ValueError: If `kernel_size` is even or < 1, `sigma` <= 0 or
