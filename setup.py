@@ -25,6 +25,9 @@ def _load(name: str, path: Path):
 
 class BuildWithNotebooks(build_py):
     def run(self):
+        # build/lib survives between builds: a module that became a package
+        # (backprop.py -> backprop/) would otherwise ship twice.
+        shutil.rmtree(Path(self.build_lib) / "fdmlearn", ignore_errors=True)
         super().run()
         if self.editable_mode:  # an editable install reads docs/ in the checkout directly
             return
