@@ -7,18 +7,28 @@ Experiments (training clips from MNIST train digits, held-out clips from MNIST t
 - two digits, digit detector + slot attention (`pooling="digits"`): the detector trained alone
   on frames, then the decoder alone on the frozen detector's outputs, then both together; the
   exact match after each stage is recorded; target exact match >= 90%;
-- one digit with order-dependent turns ("moves left then up"), mean pooling vs attention:
-  attention should clearly beat mean pooling, which cannot see frame order.
+- one digit with order-dependent turns ("moves left then up"), mean pooling vs attention vs
+  a 3-D convolution encoder (`frame_encoder="conv3d"`): attention and conv3d should clearly
+  beat mean pooling over per-frame vectors, which cannot see frame order;
+- two digits, digit slots, ONE `fit` call (it runs the three stages itself): target >= 97%;
+- two digits in colour, named colours in the captions, 5-20 frames, one `fit` call: >= 95%;
+- self-critical fine-tuning (`fit(objective="exact_match")`) vs continuing cross-entropy for
+  the same wall time from the same start (both recorded; target +1 point).
 
 Every model's training time is recorded (target: under 15 minutes on a 2-core CPU).
+`--seeds 0 1 2` repeats each experiment with those training seeds (data seeds fixed) and
+records the mean and the minimum.
 
-Run from inside benchmarks/:  ../.venv/bin/python captioning.py  [--quick]
-(--quick: tiny sizes, prints the results and writes no record).
+Run from inside benchmarks/:  ../.venv/bin/python captioning.py  [--quick] [--only ...]
+(--quick: tiny sizes, prints the results and writes no record). `--scale 0.1` runs every
+experiment on that fraction of its clips and epochs: such runs are recorded under their own
+names (suffix "_reduced") and never replace a full-scale result.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -27,6 +37,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
 from _record import Recorder  # noqa: E402
 
 import fdmlearn  # noqa: E402
@@ -83,6 +94,50 @@ EXPERIMENTS = {
         "target": None,
     },
 }
+EXPERIMENTS.update(
+    {
+        "turns_conv3d": {
+            "title": "one digit, turns (order matters), 3-D convolution + mean pooling",
+            "data": {"n_digits": 1, "order_dependent": True},
+            "pooling": "mean",
+            "frame_encoder": "conv3d",
+            "n_train": 6000,
+            "epochs": 10,
+            "target": None,
+        },
+        "two_digits_one_call": {
+            "title": "two digits, digit slots, one fit call",
+            "data": {"n_digits": 2, "order_dependent": False},
+            "pooling": "digits",
+            "n_train": 20000,
+            "one_call": True,  # fit runs DigitStages() by itself
+            "target": 0.97,
+        },
+        "two_digits_colour": {
+            "title": "two digits in colour, 5-20 frames, digit slots, one fit call",
+            "data": {
+                "n_digits": 2,
+                "order_dependent": False,
+                "channels": 3,
+                "colors": True,
+                "n_frames": (5, 20),
+            },
+            "pooling": "digits",
+            "n_train": 20000,
+            "one_call": True,
+            "target": 0.95,
+        },
+        "self_critical": {
+            "title": "one digit, turns, attention: self-critical vs more cross-entropy",
+            "data": {"n_digits": 1, "order_dependent": True},
+            "pooling": "attention",
+            "n_train": 6000,
+            "epochs": 6,  # the common start: cross-entropy
+            "self_critical_epochs": 3,
+            "target": None,
+        },
+    }
+)
 N_TEST = 2000
 RECORD = Path(__file__).resolve().parent.parent / "docs" / "results" / "captioning.json"
 BATCH_SIZE = 32
@@ -117,24 +172,66 @@ def two_digit_errors(predicted: list[str], true: list[str]) -> dict[str, int]:
     return counts
 
 
-def run(name: str, spec: dict, quick: bool) -> dict:
-    n_train = 300 if quick else spec["n_train"]
-    epochs = 2 if quick else spec["epochs"]
-    n_test = 100 if quick else N_TEST
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training once `seconds` of it have passed (for a same-time comparison)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds, self.start = seconds, 0.0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
+
+
+def sizes(spec: dict, quick: bool, scale: float) -> tuple[int, int, int]:
+    if quick:
+        return 300, 2, 100
+    n_train = max(100, round(spec["n_train"] * scale))
+    epochs = max(1, round(spec.get("epochs", 2) * scale)) if "epochs" in spec else None
+    return n_train, epochs, max(200, round(N_TEST * min(1.0, scale * 2)))
+
+
+def score(model: cap.Captioner, test: cap.Clips) -> float:
+    return round(cap.exact_match(model.caption(test), test.captions), 4)
+
+
+def run(name: str, spec: dict, quick: bool, seed: int = 0, scale: float = 1.0) -> dict:
+    n_train, epochs, n_test = sizes(spec, quick, scale)
     t0 = time.perf_counter()
     train = cap.moving_digits(n_train, split="train", seed=0, **spec["data"])
     test = cap.moving_digits(n_test, split="test", seed=1, **spec["data"])
     data_seconds = time.perf_counter() - t0
-    fdmlearn.set_seed(0)
-    model = cap.build_captioner(train, pooling=spec["pooling"], seed=0)
+    fdmlearn.set_seed(seed)
+    model = cap.build_captioner(
+        train, pooling=spec["pooling"], frame_encoder=spec.get("frame_encoder", "cnn"), seed=seed
+    )
     pretrain_epochs = spec.get("pretrain_epochs", 0)
     frozen_epochs = spec.get("frozen_epochs", 0)
-    if quick:
-        pretrain_epochs, frozen_epochs = min(pretrain_epochs, 1), min(frozen_epochs, 2)
+    if quick or scale < 1:
+        shrink = (lambda e: min(e, 1)) if quick else (lambda e: max(1, round(e * scale)))
+        pretrain_epochs, frozen_epochs = shrink(pretrain_epochs), shrink(frozen_epochs)
     stages = []
-    if pretrain_epochs:
+    extra: dict = {}
+    if spec.get("one_call"):
+        # The one call a user makes; its stages are DigitStages() (scaled for a reduced run).
+        plan = cap.DigitStages()
+        if quick or scale < 1:
+            plan = cap.DigitStages(pretrain_epochs=1, frozen_epochs=2, joint_epochs=1)
+        history = model.fit(train, stages=plan, verbose=2)
+        extra["stage_settings"] = dataclasses.asdict(plan)
+        extra["stage_losses"] = {
+            stage: [round(float(v), 4) for v in h.history["loss"]]
+            for stage, h in history.stages.items()
+        }
+        epochs = plan.joint_epochs
+        pretrain_epochs, frozen_epochs = plan.pretrain_epochs, plan.frozen_epochs
+    elif pretrain_epochs:
         frames = cap.moving_digits(
-            100 if quick else spec["pretrain_clips"],
+            100 if quick else max(100, round(spec["pretrain_clips"] * scale)),
             n_frames=2,
             split="train",
             seed=2,
@@ -142,20 +239,23 @@ def run(name: str, spec: dict, quick: bool) -> dict:
         )
         model.pretrain(frames, epochs=pretrain_epochs, verbose=2)
     pretrain_seconds = model.train_seconds
-    if frozen_epochs:
+    if frozen_epochs and not spec.get("one_call"):
         model.fit(train, epochs=frozen_epochs, batch_size=64, freeze_cnn=True, verbose=2)
         stages.append(
             {
                 "stage": "detector pretrained, then frozen; decoder trained",
                 "train_seconds": round(model.train_seconds, 1),
-                "exact_match": round(cap.exact_match(model.caption(test.videos), test.captions), 4),
+                "exact_match": score(model, test),
             }
         )
-    model.fit(train, epochs=epochs, batch_size=BATCH_SIZE, verbose=2)
+    if not spec.get("one_call"):
+        model.fit(train, epochs=epochs, batch_size=BATCH_SIZE, verbose=2)
+    if "self_critical_epochs" in spec:
+        extra["self_critical"] = self_critical_vs_cross_entropy(model, train, test, spec, quick)
     t0 = time.perf_counter()
-    predicted = model.caption(test.videos)
+    predicted = model.caption(test)
     caption_seconds = time.perf_counter() - t0
-    if stages:
+    if stages and not spec.get("one_call"):
         stages.append(
             {
                 "stage": "then detector and decoder trained together",
@@ -163,15 +263,20 @@ def run(name: str, spec: dict, quick: bool) -> dict:
                 "exact_match": round(cap.exact_match(predicted, test.captions), 4),
             }
         )
+    stages = [st for st in stages if st.get("exact_match") is not None]
     scores = {
         "exact_match": cap.exact_match(predicted, test.captions),
         "word_accuracy": cap.word_accuracy(predicted, test.captions),
         "bleu4": cap.bleu4(predicted, test.captions),
     }
-    beam = model.caption(test.videos, beam_width=3)
+    beam = model.caption(test, beam_width=3)
     result = {
-        "title": spec["title"],
+        "title": spec["title"] + (f" (reduced: {scale:g} of the clips)" if scale < 1 else ""),
         "pooling": spec["pooling"],
+        "frame_encoder": spec.get("frame_encoder", "cnn"),
+        "data": {k: list(v) if isinstance(v, tuple) else v for k, v in spec["data"].items()},
+        "training_seed": seed,
+        "data_seeds": {"train": 0, "test": 1},
         "n_train": n_train,
         "n_test": n_test,
         "epochs": epochs,
@@ -188,11 +293,12 @@ def run(name: str, spec: dict, quick: bool) -> dict:
         **{k: round(v, 4) for k, v in scores.items()},
         "exact_match_beam3": round(cap.exact_match(beam, test.captions), 4),
         "target_exact_match": spec["target"],
-        "loss_history": [round(v, 4) for v in model.history["loss"]],
+        "loss_history": [round(v, 4) for v in model.history.get("loss", [])],
         "examples": [
             {"true": t, "predicted": p}
             for t, p in zip(test.captions[:8], predicted[:8], strict=True)
         ],
+        **extra,
     }
     if spec["data"]["order_dependent"]:
         # How many clips got the digit and the turn's axes right but the order wrong,
@@ -204,10 +310,65 @@ def run(name: str, spec: dict, quick: bool) -> dict:
         )
         result["wrong"] = len(wrong)
         result["wrong_as_time_reversal"] = reversal
-    if spec["data"]["n_digits"] == 2:
+    if spec["data"]["n_digits"] == 2 and not spec["data"].get("colors"):
         result["errors"] = two_digit_errors(predicted, test.captions)
     print(name, {k: v for k, v in result.items() if k not in ("loss_history", "examples")})
     return result
+
+
+def self_critical_vs_cross_entropy(
+    model: cap.Captioner, train: cap.Clips, test: cap.Clips, spec: dict, quick: bool
+) -> dict:
+    """From the same weights: self-critical epochs, then cross-entropy for as long."""
+    start = [w.copy() for w in model.keras_model.get_weights()]
+    before = score(model, test)
+    t0 = time.perf_counter()
+    rl = model.fit(
+        train,
+        objective="exact_match",
+        epochs=1 if quick else spec["self_critical_epochs"],
+        verbose=2,
+    )
+    seconds = time.perf_counter() - t0
+    after_rl = score(model, test)
+    rl_weights = [w.copy() for w in model.keras_model.get_weights()]
+    model.keras_model.set_weights(start)
+    t0 = time.perf_counter()
+    model.fit(
+        train,
+        epochs=1000,
+        batch_size=BATCH_SIZE,
+        learning_rate=3e-4,
+        schedule="constant",
+        callbacks=[TimeLimit(seconds)],
+        verbose=2,
+    )
+    xent_seconds = time.perf_counter() - t0
+    after_xent = score(model, test)
+    model.keras_model.set_weights(rl_weights)  # the record's main scores are after RL
+    return {
+        "exact_match_start": before,
+        "exact_match_after_self_critical": after_rl,
+        "self_critical_seconds": round(seconds, 1),
+        "self_critical_reward": [round(v, 4) for v in rl.history["reward"]],
+        "self_critical_greedy_reward": [round(v, 4) for v in rl.history["greedy_reward"]],
+        "exact_match_after_more_cross_entropy": after_xent,
+        "more_cross_entropy_seconds": round(xent_seconds, 1),
+        "gain_points": round(100 * (after_rl - after_xent), 2),
+    }
+
+
+def summarize(runs: list[dict]) -> dict:
+    """One record per experiment: the first seed's fields, plus mean and min over seeds."""
+    out = dict(runs[0])
+    if len(runs) > 1:
+        em = [r["exact_match"] for r in runs]
+        out["seeds"] = [r["training_seed"] for r in runs]
+        out["exact_match_per_seed"] = em
+        out["exact_match_mean"] = round(sum(em) / len(em), 4)
+        out["exact_match_min"] = min(em)
+        out["train_seconds_per_seed"] = [r["train_seconds"] for r in runs]
+    return out
 
 
 def percent(x: float) -> str:
@@ -250,11 +411,13 @@ def tables(results: dict) -> dict[str, str]:
             "|---|---|---|---|",
         ]
         for r in order:
+            encoder = r["pooling"] + (" + conv3d" if r.get("frame_encoder") == "conv3d" else "")
             rows.append(
-                f"| {r['pooling']} | {percent(r['exact_match'])} | {r['wrong']} "
+                f"| {encoder} | {percent(r['exact_match'])} | {r['wrong']} "
                 f"| {r['wrong_as_time_reversal']} |"
             )
-        out["Order-dependent captions: mean pooling vs attention"] = "\n".join(rows)
+        title = "Order-dependent captions: mean pooling vs attention vs 3-D convolution"
+        out[title] = "\n".join(rows)
     staged = [r for r in results.values() if r.get("stages")]
     if staged:
         rows = ["| model | stage | exact match | training time so far |", "|---|---|---|---|"]
@@ -265,6 +428,22 @@ def tables(results: dict) -> dict[str, str]:
                     f"| {stage['train_seconds'] / 60:.1f} min |"
                 )
         out["Two digits, stage by stage"] = "\n".join(rows)
+    critical = [r for r in results.values() if "self_critical" in r]
+    if critical:
+        rows = [
+            "| experiment | start | after self-critical | after as long with cross-entropy "
+            "| gain (points) | time each |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in critical:
+            c = r["self_critical"]
+            rows.append(
+                f"| {r['title']} | {percent(c['exact_match_start'])} "
+                f"| {percent(c['exact_match_after_self_critical'])} "
+                f"| {percent(c['exact_match_after_more_cross_entropy'])} | {c['gain_points']:+.1f} "
+                f"| {c['self_critical_seconds'] / 60:.1f} min |"
+            )
+        out["Self-critical training vs more cross-entropy, same start, same time"] = "\n".join(rows)
     two = [r for r in results.values() if "errors" in r]
     if two:
         rows = [
@@ -288,6 +467,8 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="*", choices=list(EXPERIMENTS), help="run only these experiments"
     )
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0], help="training seeds")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of clips and epochs")
     args = parser.parse_args()
     rec = Recorder("captioning")
     results = {}
@@ -300,10 +481,14 @@ def main() -> None:
             result.setdefault("measured_at", old["date"])
             result.setdefault("command", old["command"])
     for name in args.only or EXPERIMENTS:
-        results[name] = run(name, EXPERIMENTS[name], args.quick)
-        results[name]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        results[name]["command"] = rec.command
-    results = {name: results[name] for name in EXPERIMENTS if name in results}
+        key = name if args.scale >= 1 else f"{name}_reduced"
+        runs = [run(name, EXPERIMENTS[name], args.quick, s, args.scale) for s in args.seeds]
+        results[key] = summarize(runs)
+        results[key]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        results[key]["command"] = rec.command
+        results[key]["load_average_1m"] = round(os.getloadavg()[0], 2)
+    order = [n for e in EXPERIMENTS for n in (e, f"{e}_reduced")]
+    results = {name: results[name] for name in order if name in results}
     out = {
         "experiments": results,
         "tables": tables(results),
