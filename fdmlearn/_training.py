@@ -10,6 +10,11 @@ One convention for all topics:
   interrupted cell never leaves a half-trained, half-broken model behind.
 - Distribution: models are built and compiled under `strategy.scope()`; that
   is the only mechanism (`scope`).
+
+Two pieces shared by the models that check their own inputs (deep's MLP and
+the filter CNN): `CheckedInputs`, a Keras model that validates concrete inputs
+to `fit`/`evaluate`/`predict`/calls, and `shuffled_batches`, a `tf.data` order
+repeatable from a local seed.
 """
 
 from __future__ import annotations
@@ -22,10 +27,18 @@ from typing import Any
 import numpy as np
 
 from fdmlearn._checks import check_choice
-from fdmlearn._tf import keras
+from fdmlearn._tf import keras, tf
 from fdmlearn.errors import NonFiniteLossError
 
-__all__ = ["check_callbacks", "check_strategy", "check_verbose", "fit_keras", "scope"]
+__all__ = [
+    "CheckedInputs",
+    "check_callbacks",
+    "check_strategy",
+    "check_verbose",
+    "fit_keras",
+    "scope",
+    "shuffled_batches",
+]
 
 
 def check_verbose(verbose: Any) -> str | int:
@@ -154,3 +167,56 @@ def fit_keras(
                 "or try a smaller learning_rate."
             )
     return history
+
+
+class CheckedInputs(keras.Model):
+    """A functional Keras model whose `fit`, `evaluate`, `predict` and calls check `x`.
+
+    Only concrete inputs are checked (NumPy arrays, lists, eager tensors):
+    the symbolic tensors of Keras' own graphs and `tf.data` datasets pass
+    untouched, so the check is one pass over the data before Keras starts, and
+    never enters a compiled graph. Subclasses say what a valid input is.
+    """
+
+    def _check_inputs(self, x: Any) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _maybe_check(self, x: Any) -> None:
+        concrete = isinstance(x, np.ndarray | list) or (
+            tf.is_tensor(x) and not isinstance(x, keras.KerasTensor) and tf.executing_eagerly()
+        )
+        if concrete:
+            self._check_inputs(x)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            self._maybe_check(args[0])
+        return super().__call__(*args, **kwargs)
+
+    def fit(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._maybe_check(x)
+        return super().fit(x, *args, **kwargs)
+
+    def evaluate(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._maybe_check(x)
+        return super().evaluate(x, *args, **kwargs)
+
+    def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        self._maybe_check(x)
+        return super().predict(x, *args, **kwargs)
+
+
+def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
+    """A `tf.data` pipeline that reshuffles every epoch from its own seed.
+
+    Keras' own shuffling draws from TensorFlow's global seed; an op-level
+    seed makes the order repeatable without touching any global generator.
+    Batches are gathered by index, as Keras does for NumPy arrays.
+    """
+    xs, ys = tf.constant(x), tf.constant(y)
+    order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    return (
+        order.batch(batch_size)
+        .map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )

@@ -50,7 +50,15 @@ from fdmlearn._checks import (
     check_rng,
 )
 from fdmlearn._tf import keras, tf
-from fdmlearn._training import check_callbacks, check_strategy, check_verbose, fit_keras, scope
+from fdmlearn._training import (
+    CheckedInputs,
+    check_callbacks,
+    check_strategy,
+    check_verbose,
+    fit_keras,
+    scope,
+    shuffled_batches,
+)
 from fdmlearn.plotting import new_figure
 
 if TYPE_CHECKING:
@@ -194,49 +202,12 @@ def _check_y(name: str, y: Any, num_classes: int) -> np.ndarray:
     return a.astype(np.float32, copy=False)
 
 
-class _CheckedInputs(keras.Model):
-    """A functional Keras model whose `fit`, `evaluate`, `predict` and calls check `x`.
-
-    Only concrete inputs are checked (NumPy arrays, lists, eager tensors):
-    the symbolic tensors of Keras' own graphs and `tf.data` datasets pass
-    untouched, so the check is one pass over the data before Keras starts, and
-    never enters a compiled graph. Subclasses say what a valid input is.
-    """
-
-    def _check_inputs(self, x: Any) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def _maybe_check(self, x: Any) -> None:
-        concrete = isinstance(x, np.ndarray | list) or (
-            tf.is_tensor(x) and not isinstance(x, keras.KerasTensor) and tf.executing_eagerly()
-        )
-        if concrete:
-            self._check_inputs(x)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if args:
-            self._maybe_check(args[0])
-        return super().__call__(*args, **kwargs)
-
-    def fit(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
-        self._maybe_check(x)
-        return super().fit(x, *args, **kwargs)
-
-    def evaluate(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
-        self._maybe_check(x)
-        return super().evaluate(x, *args, **kwargs)
-
-    def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
-        self._maybe_check(x)
-        return super().predict(x, *args, **kwargs)
-
-
 @keras.saving.register_keras_serializable(package="fdmlearn")
-class PixelMLP(_CheckedInputs):
+class PixelMLP(CheckedInputs):
     """The Keras model `build_mlp` returns: it refuses NaN, integer or 0..255 pixels.
 
     A plain functional `keras.Model` in every other way (it saves and loads
-    through `keras.saving`); see `_CheckedInputs` for what is checked when.
+    through `keras.saving`); see `fdmlearn._training.CheckedInputs` for what is checked when.
     """
 
     def _check_inputs(self, x: Any) -> None:
@@ -732,22 +703,6 @@ def _check_depths(depths: Any) -> tuple[int, ...]:
     return depths
 
 
-def _shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
-    """A `tf.data` pipeline that reshuffles every epoch from its own seed.
-
-    Keras' own shuffling draws from TensorFlow's global seed; an op-level
-    seed makes the order repeatable without touching any global generator.
-    Batches are gathered by index, as Keras does for NumPy arrays.
-    """
-    xs, ys = tf.constant(x), tf.constant(y)
-    order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return (
-        order.batch(batch_size)
-        .map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)), num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-
-
 def depth_study(
     depths: Iterable[int] = (1, 2, 3),
     recipe: str | Recipe = "baseline",
@@ -849,7 +804,7 @@ def depth_study(
         start = time.perf_counter()
         hist = fit_keras(
             model,
-            _shuffled_batches(x_train, y_train, batch_size, depth_seed),
+            shuffled_batches(x_train, y_train, batch_size, depth_seed),
             what=f"depth_study (depth {depth}, recipe {rec.name!r})",
             epochs=epochs,
             shuffle=False,  # the pipeline shuffles, from its own seed

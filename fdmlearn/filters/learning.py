@@ -259,7 +259,7 @@ def fit_filter_cnn(
         >>> len(result.losses), result.learned_gaussian.shape
         (3, (3, 3, 3))
     """
-    from fdmlearn.deep import _shuffled_batches  # the one seeded tf.data order (see deep)
+    from fdmlearn._training import shuffled_batches
 
     kernel_size = _check_kernel_size(kernel_size)
     depthwise = check_bool("depthwise", depthwise)
@@ -292,7 +292,7 @@ def fit_filter_cnn(
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     history = fit_keras(
         model,
-        _shuffled_batches(x, y, batch_size, int(rng.integers(2**31 - 1))),
+        shuffled_batches(x, y, batch_size, int(rng.integers(2**31 - 1))),
         what="fit_filter_cnn",
         epochs=epochs,
         shuffle=False,  # the pipeline shuffles, from its own seed

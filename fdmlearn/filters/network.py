@@ -14,7 +14,7 @@ import numpy as np
 
 from fdmlearn._checks import check_bool
 from fdmlearn._tf import keras
-from fdmlearn.deep import _CheckedInputs  # the one input-checking model (see deep)
+from fdmlearn._training import CheckedInputs
 from fdmlearn.filters.reference import (
     SEPIA,
     _check_images,
@@ -38,7 +38,7 @@ def _layer2_kernel(kernel: np.ndarray, depthwise: bool) -> np.ndarray:
 
 
 @keras.saving.register_keras_serializable(package="fdmlearn")
-class FilterCNN(_CheckedInputs):
+class FilterCNN(CheckedInputs):
     """The Keras model of `build_filter_cnn` and `fit_filter_cnn`.
 
     Given arrays, its `fit`, `evaluate`, `predict` and calls refuse what
