@@ -121,13 +121,49 @@ def _prime(match: re.Match) -> str:
     )
 
 
+_MODULE_PREFIX = re.compile(r"\b(?:np|numpy|math|sp|sympy|tf|torch)\.")
+_COMPARISON = re.compile(r"[<>]=?")
+
+
+def _bracketed_comparisons(text: str) -> str:
+    """`(w1*h > 0)` used as a factor is an indicator, as in NumPy: make it one."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "(" and not (i and (text[i - 1].isalnum() or text[i - 1] == "_")):
+            depth, j = 0, i
+            while j < len(text):
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            inner = text[i + 1 : j]
+            flat, level = [], 0
+            for c in inner:  # the inner text at depth 0 only
+                level += {"(": 1, ")": -1}.get(c, 0)
+                flat.append(c if level == 0 else " ")
+            top = "".join(flat)
+            if j < len(text) and _COMPARISON.search(top) and "," not in top:  # not a tuple
+                out.append(f"indicator({_bracketed_comparisons(inner)})")
+                i = j + 1
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
 def _clean(text: str) -> str:
     for old, new in _UNICODE.items():
         text = text.replace(old, new)
+    # Code copied from NumPy or math: np.maximum(0, z), np.exp(z), math.log(z).
+    text = _MODULE_PREFIX.sub("", text)
+    text = re.sub(r"\bmaximum\(", "max(", text)
+    text = re.sub(r"\bminimum\(", "min(", text)
     # relu'(z) and sigmoid'(z): a prime is how a derivative is written on paper.
     text = re.sub(r"\b(relu|ReLU|sigmoid|sigma|tanh|leaky_relu)\s*'\s*\(", _prime, text)
     # 1[z > 0] is how an indicator is written on paper.
     text = _INDICATOR.sub(r"indicator(\1)", text)
+    if "Piecewise" not in text and not re.search(r"[&|~]", text):  # not a logical condition
+        text = _bracketed_comparisons(text)
     return text.strip()
 
 
