@@ -999,7 +999,7 @@ def hidden_activations(model: keras.Model, x: Any) -> dict[str, np.ndarray]:
     outs = probe(x, training=False)
     if not isinstance(outs, list | tuple):
         outs = [outs]
-    return {name: keras.ops.convert_to_numpy(out) for name, out in zip(taps, outs, strict=True)}
+    return {name: np.asarray(out) for name, out in zip(taps, outs, strict=True)}
 
 
 # --------------------------------------------------------------------------- plots

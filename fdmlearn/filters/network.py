@@ -158,10 +158,12 @@ def _check_model(model: Any) -> keras.Model:
 
 def _kernel_and_bias(layer: keras.layers.Layer) -> tuple[np.ndarray | None, np.ndarray | None]:
     """A layer's kernel and bias as NumPy arrays (None where it has none)."""
+    # `.numpy()`, not keras.ops.convert_to_numpy: on a variable that one makes
+    # NumPy 2 warn about `__array__` and the `copy` keyword.
     kernel = getattr(layer, "kernel", None)
-    kernel = None if kernel is None else keras.ops.convert_to_numpy(kernel)
+    kernel = None if kernel is None else np.asarray(kernel.numpy())
     bias = getattr(layer, "bias", None) if getattr(layer, "use_bias", False) else None
-    bias = None if bias is None else keras.ops.convert_to_numpy(bias)
+    bias = None if bias is None else np.asarray(bias.numpy())
     return kernel, bias
 
 
