@@ -112,7 +112,7 @@ def read_keras(path: Any, kind: str, *, compile: bool = False) -> tuple[Any, dic
         raise LoadError(
             f"cannot load {article} {kind} from {str(p)!r}: it holds a {found or 'unknown object'}"
         )
-    import keras
+    from fdmlearn._tf import keras
 
     try:
         model = keras.saving.load_model(p, compile=compile, safe_mode=True)
