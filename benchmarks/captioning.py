@@ -212,7 +212,7 @@ def run(name: str, spec: dict, quick: bool, seed: int = 0, scale: float = 1.0) -
     pretrain_epochs = spec.get("pretrain_epochs", 0)
     frozen_epochs = spec.get("frozen_epochs", 0)
     if quick or scale < 1:
-        shrink = (lambda e: min(e, 1)) if quick else (lambda e: max(1, round(e * scale)))
+        shrink = (lambda e: min(e, 1)) if quick else (lambda e: e and max(1, round(e * scale)))
         pretrain_epochs, frozen_epochs = shrink(pretrain_epochs), shrink(frozen_epochs)
     stages = []
     extra: dict = {}
@@ -412,6 +412,7 @@ def tables(results: dict) -> dict[str, str]:
         ]
         for r in order:
             encoder = r["pooling"] + (" + conv3d" if r.get("frame_encoder") == "conv3d" else "")
+            encoder += f" ({r['n_train']} clips, reduced)" if "reduced" in r["title"] else ""
             rows.append(
                 f"| {encoder} | {percent(r['exact_match'])} | {r['wrong']} "
                 f"| {r['wrong_as_time_reversal']} |"
@@ -493,9 +494,12 @@ def main() -> None:
         "experiments": results,
         "tables": tables(results),
         "notes": (
-            "Frames 64x64, 10 per clip. Greedy decoding unless 'beam 3'. Experiments may come "
-            "from separate runs: each has its own measured_at and command. The seed notebook "
-            "answered this exercise with a design only, so it has no numbers to compare with."
+            "Frames 64x64, 10 per clip (the colour experiment: 5-20). Greedy decoding unless "
+            "'beam 3'. Experiments may come from separate runs: each has its own measured_at, "
+            "command, training_seed and data seeds (train 0, test 1). Names ending in "
+            "'_reduced' ran with --scale (a fraction of the clips and epochs) and are not "
+            "the targets' scale. The seed notebook answered this exercise with a design only, "
+            "so it has no numbers to compare with."
         ),
     }
     for title, table in out["tables"].items():

@@ -880,6 +880,20 @@ VALID = [
     ("empty selection", lambda c: c.clips[np.zeros(4, bool)]),
     ("numpy steps", lambda c: cap.draw_architecture(c.model, steps=np.int64(3))),
     (
+        "colour clips",
+        lambda c: cap.moving_digits(
+            2, n_frames=(2, 4), size=(32, 40), channels=np.int64(3), colors=np.bool_(True)
+        ),
+    ),
+    ("frame range as list", lambda c: cap.moving_digits(2, n_frames=[2, 3], size=[32, 32])),
+    ("shorter clips padded", lambda c: c.model.caption(c.clips.videos[:, :2])),
+    (
+        "extra zero frames",
+        lambda c: c.model.caption(np.pad(c.clips.videos, ((0, 0), (0, 2), (0, 0), (0, 0), (0, 0)))),
+    ),
+    ("animate array", lambda c: cap.animate_clips(c.clips.videos)),
+    ("notebook design", lambda c: cap.draw_architecture("notebook", steps=np.int64(2))),
+    (
         "build numpy sizes",
         lambda c: cap.build_captioner(
             c.clips, hidden=np.int64(8), embed_dim=np.int32(4), dropout=np.float32(0.1)

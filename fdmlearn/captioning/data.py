@@ -212,20 +212,7 @@ class Clips:
             >>> Clips.load(path).lengths.tolist() == clips.lengths.tolist()
             True
         """
-        from fdmlearn._saving import atomic_write, check_save_path
-
-        p = check_save_path(path, suffix=".npz")
-        arrays = {}
-        for field in self._FIELDS:
-            value = getattr(self, field)
-            if value is not None:
-                arrays[field] = np.array(value, dtype=str) if isinstance(value, list) else value
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-
-        return atomic_write(p, write)
+        return _save(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Clips:
@@ -234,26 +221,7 @@ class Clips:
         Raises:
             LoadError: If the file is missing, a folder or not saved clips.
         """
-        from fdmlearn.errors import LoadError
-
-        if not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-        p = Path(path)
-        if not p.is_file():
-            why = "it is a folder" if p.is_dir() else "no such file"
-            raise LoadError(f"cannot load Clips from {str(p)!r}: {why}")
-        try:
-            with np.load(p, allow_pickle=False) as npz:
-                fields = {k: npz[k] for k in cls._FIELDS if k in npz.files}
-            for key in ("captions", "motions", "colors"):
-                if key in fields:
-                    fields[key] = [str(x) for x in fields[key]]
-            return cls(**fields)
-        except (OSError, ValueError, TypeError, KeyError) as err:
-            raise LoadError(
-                f"cannot load Clips from {str(p)!r}: not a file saved by Clips.save "
-                f"({type(err).__name__}: {str(err)[:120]})"
-            ) from None
+        return _load(cls, path)
 
     @property
     def frame_shape(self) -> tuple[int, int, int]:
@@ -275,33 +243,79 @@ class Clips:
         return f"Clips({clips} of {frames}, {h}x{w}x{c}{example})"
 
     def _repr_html_(self) -> str:
-        # A strip of frames of the first clips, drawn straight from the pixels: cheap.
-        from matplotlib.image import imsave
+        return _strip_html(self)
 
-        rows = []
-        for i, video in enumerate(self.videos[:3]):
-            real = max(int(self.frame_mask[i].sum()), 1)
-            frames = video[np.unique(np.linspace(0, real - 1, min(real, 8)).astype(int))]
-            gap = np.ones((frames.shape[1], 2, frames.shape[3]), frames.dtype)
-            rows.append(np.concatenate([x for f in frames for x in (f, gap)], axis=1))
-        lines = "".join(f"<br>{c}" for c in self.captions[:3])
-        if not rows:
-            return f"<pre>{self!r}</pre>"
-        strip = np.concatenate(rows, axis=0)
-        buf = io.BytesIO()
-        imsave(
-            buf,
-            strip[..., 0] if strip.shape[-1] == 1 else strip,
-            cmap="gray",
-            vmin=0,
-            vmax=1,
-            format="png",
-        )
-        data = base64.b64encode(buf.getvalue()).decode("ascii")
-        return (
-            f"<div><code>{self!r}</code><br><img alt='first clips as frame strips' "
-            f"src='data:image/png;base64,{data}'><small>{lines}</small></div>"
-        )
+
+def _save(clips: Clips, path: Any) -> Path:
+    from fdmlearn._saving import atomic_write, check_save_path
+
+    p = check_save_path(path, suffix=".npz")
+    arrays = {}
+    for field in Clips._FIELDS:
+        value = getattr(clips, field)
+        if value is not None:
+            arrays[field] = np.array(value, dtype=str) if isinstance(value, list) else value
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    return atomic_write(p, write)
+
+
+def _load(cls: type[Clips], path: Any) -> Clips:
+    from fdmlearn.errors import LoadError
+
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    p = Path(path)
+    if not p.is_file():
+        why = "it is a folder" if p.is_dir() else "no such file"
+        raise LoadError(f"cannot load Clips from {str(p)!r}: {why}")
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            fields = {k: npz[k] for k in cls._FIELDS if k in npz.files}
+        for key in ("captions", "motions", "colors"):
+            if key in fields:
+                fields[key] = [str(x) for x in fields[key]]
+        return cls(**fields)
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise LoadError(
+            f"cannot load Clips from {str(p)!r}: not a file saved by Clips.save "
+            f"({type(err).__name__}: {str(err)[:120]})"
+        ) from None
+
+
+def _strip_html(clips: Clips) -> str:
+    # A strip of frames of the first clips, drawn straight from the pixels: cheap.
+    from matplotlib.image import imsave
+
+    rows = []
+    for i, video in enumerate(clips.videos[:3]):
+        real = max(int(clips.frame_mask[i].sum()), 1)
+        frames = video[np.unique(np.linspace(0, real - 1, min(real, 8)).astype(int))]
+        gap = np.ones((frames.shape[1], 2, frames.shape[3]), frames.dtype)
+        rows.append(np.concatenate([x for f in frames for x in (f, gap)], axis=1))
+    import html
+
+    lines = "".join(f"<br>{html.escape(c)}" for c in clips.captions[:3])
+    if not rows:
+        return f"<pre>{html.escape(repr(clips))}</pre>"
+    strip = np.concatenate(rows, axis=0)
+    buf = io.BytesIO()
+    imsave(
+        buf,
+        strip[..., 0] if strip.shape[-1] == 1 else strip,
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+        format="png",
+    )
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (
+        f"<div><code>{html.escape(repr(clips))}</code><br><img alt='first clips as frame strips' "
+        f"src='data:image/png;base64,{data}'><small>{lines}</small></div>"
+    )
 
 
 def _bounce(start: np.ndarray, velocity: np.ndarray, steps: np.ndarray, limit: Any) -> np.ndarray:
