@@ -137,6 +137,25 @@ CASES = [
         ValueError,
         r"validation holds",
     ),
+    (
+        "supervision='labels'",
+        lambda e: e["calc"].fit_reader(e["data"], supervision="labels"),
+        ValueError,
+        r"supervision must be one of 'digits', 'sum'",
+    ),
+    (
+        "fit supervision=None",
+        lambda e: e["calc"].fit(e["data"], supervision=None),
+        TypeError,
+        r"supervision must be one of",
+    ),
+    (
+        "replace=False, too many",
+        lambda e: MD(6000, n_operands=2, n_digits=1, split="test", replace=False),
+        ValueError,
+        r"replace=False uses each image once, but 6000 sequences of 2 images need 12,000",
+    ),
+    ("replace='no'", lambda e: MD(2, replace="no"), TypeError, r"replace must be True or False"),
     # fit_adder, fine_tune, fit
     ("reference adder, no train", lambda e: e["ref"].fit_adder(), ValueError, r"train is required"),
     ("samples=0", lambda e: e["calc"].fit_adder(samples=0), ValueError, r"samples must"),

@@ -60,6 +60,7 @@ from fdmlearn.calculator.plots import (
     plot_gallery,
     plot_mistakes,
 )
+from fdmlearn.calculator.sums import SumLikelihood
 
 __all__ = [
     "CalculatorDataset",
@@ -72,6 +73,7 @@ __all__ = [
     "ReverseSteps",
     "CarryAdder",
     "DigitColumns",
+    "SumLikelihood",
     "confusion_matrix",
     "plot_gallery",
     "plot_mistakes",

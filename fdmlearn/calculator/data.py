@@ -17,6 +17,7 @@ import numpy as np
 
 from fdmlearn._checks import (
     check_array,
+    check_bool,
     check_choice,
     check_images,
     check_index,
@@ -307,6 +308,8 @@ def make_dataset(
     n_digits: int | tuple[int, int] = 3,
     split: str = "train",
     seed: int | np.random.Generator | None = 0,
+    *,
+    replace: bool = True,
 ) -> CalculatorDataset:
     """Draw `n` random sequences of MNIST digit images and their sums.
 
@@ -324,6 +327,9 @@ def make_dataset(
         split: `"train"` or `"test"`.
         seed: An int >= 0, None (fresh entropy) or a `numpy.random.Generator`;
             the same int gives the same dataset.
+        replace: Draw images with replacement (default). `False` uses each
+            image of the split at most once, as in the MNIST-addition
+            benchmark (60,000 / (n_operands * n_digits) training sequences).
 
     Returns:
         A `CalculatorDataset`.
@@ -375,8 +381,17 @@ def make_dataset(
             f"{n * length:,} digit images ({n * length * 3136 / 2**30:.1f} GiB); the limit is "
             f"MAX_IMAGES = {MAX_IMAGES:,}: draw fewer or shorter sequences"
         )
+    replace = check_bool("replace", replace)
     images, labels = mnist_split(split)
-    indices = rng.integers(0, len(labels), size=(n, length), dtype=np.int64)
+    if replace:
+        indices = rng.integers(0, len(labels), size=(n, length), dtype=np.int64)
+    elif n * length > len(labels):
+        raise ValueError(
+            f"replace=False uses each image once, but {n} sequences of {length} images need "
+            f"{n * length:,} and the {split} split has {len(labels):,}"
+        )
+    else:
+        indices = rng.permutation(len(labels))[: n * length].reshape(n, length).astype(np.int64)
     digits = labels[indices].astype(np.int64)
     seq_images = images[indices].astype(np.float32)  # one gather, then scale in place
     seq_images /= np.float32(255.0)

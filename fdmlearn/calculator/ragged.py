@@ -15,8 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from fdmlearn._checks import check_images
-from fdmlearn.calculator.data import IMAGE_SHAPE, MAX_DIGITS, MAX_IMAGES, from_chars
+from fdmlearn._checks import check_array, check_images
+from fdmlearn.calculator.data import (
+    IMAGE_SHAPE,
+    MAX_DIGITS,
+    MAX_IMAGES,
+    CalculatorDataset,
+    from_chars,
+)
 
 __all__: list[str] = []
 
@@ -105,3 +111,87 @@ def add_ragged(layer: Any, probs: list[list[np.ndarray]], cumulative: bool) -> A
         return results
     dtype = object if any(isinstance(v, int) for v in results) else np.int64
     return np.array(results, dtype=dtype)
+
+
+def _check_carry(calc: Any) -> Any:
+    if calc.recipe.name != "default" or calc.recipe.adder != "carry":
+        raise ValueError(
+            "ragged sequences (and cumulative= other than the calculator's) need the "
+            "carry adder of the default architecture"
+        )
+    return calc.adder.get_layer("carry_adder")
+
+
+def predict_sequences(calc: Any, sequences: Any, cumulative: bool | None, checked=False) -> Any:
+    """`Calculator.predict` on ragged sequences of digit images."""
+    from fdmlearn.calculator.model import MAX_OPERANDS
+
+    layer = _check_carry(calc)
+    cumulative = calc.cumulative if cumulative is None else cumulative
+    if not checked:
+        sequences = check_sequences(sequences, MAX_OPERANDS)
+    elif sequences and len(sequences[0]) > MAX_OPERANDS:
+        raise ValueError(f"a calculator adds at most {MAX_OPERANDS} (MAX_OPERANDS) numbers")
+    lengths = [len(op) for seq in sequences for op in seq]
+    probs: list[np.ndarray] = []
+    if lengths:
+        flat = np.concatenate([op for seq in sequences for op in seq])
+        read = np.asarray(calc.reader.predict(flat, batch_size=1024, verbose=0), np.float32)
+        decided = np.eye(10, dtype=np.float32)[read.argmax(axis=-1)]  # see model._decided
+        probs = np.split(decided, np.cumsum(lengths)[:-1])
+    it = iter(probs)
+    return add_ragged(layer, [[next(it) for _ in seq] for seq in sequences], cumulative)
+
+
+def add_digit_sequences(calc: Any, digits: Any, cumulative: bool | None) -> Any:
+    """`Calculator.add_digits` on ragged sequences of digits (or another `cumulative`)."""
+    from fdmlearn.calculator.model import MAX_OPERANDS
+
+    layer = _check_carry(calc)
+    cumulative = calc.cumulative if cumulative is None else cumulative
+    if not is_ragged(digits):
+        d = check_array("digits", digits, shape=(None, calc.sequence_length), kind="int")
+        width = calc.n_digits
+        digits = [[row[k * width : (k + 1) * width] for k in range(calc.n_operands)] for row in d]
+    eye = np.eye(10, dtype=np.float32)
+    probs = []
+    for i, seq in enumerate(digits):
+        if not 1 <= len(seq) <= MAX_OPERANDS:
+            raise ValueError(
+                f"digits[{i}] holds {len(seq)} operands; the limit is 1 to {MAX_OPERANDS}"
+            )
+        numbers = [
+            check_array(f"digits[{i}][{k}]", op, ndim=1, kind="int", minimum=0, maximum=9)
+            for k, op in enumerate(seq)
+        ]
+        if any(not 1 <= len(op) <= MAX_DIGITS for op in numbers):
+            raise ValueError(f"digits[{i}]: every operand needs 1 to {MAX_DIGITS} digits")
+        probs.append([eye[op] for op in numbers])
+    return add_ragged(layer, probs, cumulative)
+
+
+def evaluate_sequences(calc: Any, dataset: CalculatorDataset) -> dict[str, float]:
+    """`Calculator.evaluate` on a ragged dataset: scored on numbers, not characters."""
+
+    def right(pred: list) -> tuple[float, float]:
+        pairs = list(zip(pred, dataset.running, strict=True))
+        every = np.mean([np.array_equal(p, t) for p, t in pairs])
+        final = np.mean([int(p[-1]) == int(t[-1]) for p, t in pairs])
+        return float(every if calc.cumulative else final), float(final)
+
+    real = dataset.mnist_indices >= 0
+    read = np.asarray(calc.reader.predict(dataset.images[real], batch_size=1024, verbose=0))
+    width = dataset.max_digits
+    digits = [
+        [d[(k + 1) * width - n : (k + 1) * width] for k, n in enumerate(ns)]
+        for d, ns in zip(dataset.digits, dataset.lengths, strict=True)
+    ]
+    exact, final = right(calc.predict(dataset, cumulative=True))
+    adder_exact, _ = right(calc.add_digits(digits, cumulative=True))
+    return {
+        "exact_sum_accuracy": exact,
+        "final_sum_accuracy": final,
+        "digit_accuracy": float((read.argmax(-1) == dataset.digits[real]).mean()),
+        "adder_exact_sum_accuracy": adder_exact,
+        "n_sequences": len(dataset),
+    }

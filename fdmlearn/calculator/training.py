@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
-from fdmlearn._checks import check_int, check_real, check_rng
+from fdmlearn._checks import check_choice, check_int, check_real, check_rng
 from fdmlearn._training import check_callbacks, fit_keras, scope
 from fdmlearn.calculator.data import (
     IMAGE_SHAPE,
@@ -25,6 +25,7 @@ from fdmlearn.calculator.data import (
     to_chars,
 )
 from fdmlearn.calculator.layers import DigitColumns
+from fdmlearn.calculator.sums import SumLikelihood
 from fdmlearn.datasets import mnist_split
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ class Training:
         epochs: int | None = None,
         batch_size: int | None = None,
         learning_rate: float | None = None,
+        supervision: str = "digits",
         validation: CalculatorDataset | None = None,
         callbacks: Any = None,
         verbose: Any = "auto",
@@ -173,6 +175,12 @@ class Training:
         whole sequences through `TimeDistributed`, with Adadelta at learning
         rate 1.0 (the Keras 2 default the notebook used), for 1 epoch.
 
+        With `supervision="sum"` the reader never sees a digit label: it
+        learns from each sequence's sum alone, by maximizing the exact
+        probability of the sum under its digit probabilities (a dynamic
+        program over the columns and the carry, see `fdmlearn.calculator.sums`),
+        on whole sequences, with Adam and a cosine decay.
+
         Args:
             train: Training sequences.
             epochs: Passes over the data (None: the architecture's, 6 or 1; 0 skips).
@@ -180,6 +188,9 @@ class Training:
                 (None: the architecture's, 128).
             learning_rate: Peak learning rate, > 0 (None: the architecture's,
                 3e-3 or 1.0).
+            supervision: `"digits"` (each image's label) or `"sum"` (only each
+                sequence's sum; `batch_size` then counts sequences, default
+                256 images' worth, and `learning_rate` defaults to 1e-3).
             validation: Sequences to report validation loss and accuracy on.
             callbacks: Keras callbacks.
             verbose: `"auto"`, 0, 1 or 2.
@@ -199,20 +210,48 @@ class Training:
             >>> history = calc.fit_reader(train, epochs=1, verbose=0)
             >>> sorted(history.history)
             ['accuracy', 'loss']
+            >>> history = calc.fit_reader(train, epochs=1, supervision="sum", verbose=0)
+            >>> sorted(history.history)  # minus the log-probability of the sums
+            ['loss']
         """
         train = check_dataset(train, self, "train")
         recipe = self.recipe
+        supervision = check_choice("supervision", supervision, ("digits", "sum"))
         epochs = check_int("epochs", recipe.reader_epochs if epochs is None else epochs, minimum=0)
+        by_sum = supervision == "sum"
+        default_batch = max(4, 256 // self.sequence_length) if by_sum else recipe.reader_batch_size
         batch_size = check_int(
-            "batch_size", recipe.reader_batch_size if batch_size is None else batch_size, minimum=1
+            "batch_size", default_batch if batch_size is None else batch_size, minimum=1
         )
-        rate = _rate(learning_rate, recipe.reader_learning_rate)
+        rate = _rate(learning_rate, 1e-3 if by_sum else recipe.reader_learning_rate)
         if validation is not None:
             validation = check_dataset(validation, self, "validation")
         if epochs == 0:
             return empty_history()
         start = time.perf_counter()
-        if recipe.name == "default":
+        if by_sum:
+            width = self.n_sum_digits
+            x, y = train.images, to_chars(train.sums, width)  # the sums, nothing else
+            val = (
+                None
+                if validation is None
+                else (validation.images, to_chars(validation.sums, width))
+            )
+            steps = epochs * int(np.ceil(len(x) / batch_size))
+            with scope(self.strategy):
+                schedule = keras.optimizers.schedules.CosineDecay(rate, steps, alpha=0.01)
+                model = keras.Sequential(
+                    [
+                        keras.Input((train.sequence_length, *IMAGE_SHAPE)),
+                        keras.layers.TimeDistributed(self.reader),
+                    ],
+                    name="train_reader_from_sums",
+                )
+                model.compile(
+                    optimizer=keras.optimizers.Adam(schedule),
+                    loss=SumLikelihood(self.n_operands, self.n_digits),
+                )
+        elif recipe.name == "default":
             x, y = _distinct_images(train)
             val = None if validation is None else _distinct_images(validation)
             steps = epochs * int(np.ceil(len(x) / batch_size))
@@ -462,6 +501,7 @@ class Training:
         reader_epochs: int | None = None,
         adder_epochs: int | None = None,
         fine_tune_epochs: int | None = None,
+        supervision: str = "digits",
         seed: int | np.random.Generator | None = 0,
         validation: CalculatorDataset | None = None,
         callbacks: Any = None,
@@ -476,6 +516,10 @@ class Training:
             fine_tune_epochs: Epochs of `fine_tune` (None: the architecture's,
                 1 for the default, 0 for the reference, which the notebook
                 chained without fine-tuning).
+            supervision: `"digits"`, or `"sum"` to train the reader from the
+                sequences' sums alone (see `fit_reader`); the adder learns from
+                random digits and fine-tuning from the sums, so then no stage
+                uses a digit label.
             seed: Seed of the adder's random digits (see `fit_adder`).
             validation: Sequences to report validation scores on, each stage.
             callbacks: Keras callbacks, given to every stage.
@@ -504,7 +548,9 @@ class Training:
             fine_tune_epochs = self.recipe.fine_tune_epochs
         common = {"validation": validation, "callbacks": callbacks, "verbose": verbose}
         stages = {
-            "reader": self.fit_reader(train, epochs=reader_epochs, **common),
+            "reader": self.fit_reader(
+                train, epochs=reader_epochs, supervision=supervision, **common
+            ),
             "adder": self.fit_adder(train, epochs=adder_epochs, seed=seed, **common),
             "fine_tune": self.fine_tune(train, epochs=fine_tune_epochs, **common),
         }
