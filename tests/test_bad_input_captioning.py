@@ -156,6 +156,31 @@ CASES = [
         TypeError,
         r"size\[0\] must be an integer",
     ),
+    (
+        "n huge",
+        lambda c: cap.moving_digits(10**8),
+        MemoryError,
+        r"moving_digits\(n=100000000, ...\) would need .* GiB",
+    ),
+    ("size huge", lambda c: cap.moving_digits(10, size=10**6), MemoryError, r"would need"),
+    (
+        "hidden huge",
+        lambda c: cap.build_captioner(c.clips, hidden=10**9),
+        ValueError,
+        r"hidden must be an integer >= 1 and <= 4096",
+    ),
+    (
+        "max_words huge",
+        lambda c: cap.build_captioner(c.clips, max_words=10**9),
+        ValueError,
+        r"max_words must be an integer >= 1 and <= 100",
+    ),
+    (
+        "beam huge",
+        lambda c: c.model.caption(V, beam_width=10**6),
+        ValueError,
+        r"beam_width must be an integer >= 1 and <= 64",
+    ),
     # Clips
     (
         "lengths too long",

@@ -439,6 +439,24 @@ def _draw(
     return videos
 
 
+def _check_memory(nbytes: int, what: str) -> None:
+    """Refuse, before allocating, videos larger than half of this machine's memory.
+
+    NumPy would otherwise reserve the pages lazily and the process be killed
+    while drawing, instead of raising.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not on this platform: no guard
+        return
+    if nbytes > total // 2:
+        raise MemoryError(
+            f"{what} would need {nbytes / 2**30:.1f} GiB for its videos, more than half of "
+            f"this machine's {total / 2**30:.1f} GiB; make fewer clips per call (n), fewer "
+            "frames or smaller frames"
+        )
+
+
 def _check_size(size: Any) -> tuple[int, int]:
     if isinstance(size, tuple | list):
         if len(size) != 2:
@@ -565,6 +583,7 @@ def moving_digits(
             f"order_dependent=True needs n_frames >= 3 (one step in each direction of the "
             f"turn), got n_frames={n_frames}"
         )
+    _check_memory(n * most * height * width * channels * 4, f"moving_digits(n={n}, ...)")
     images, labels = mnist_split(split)
     # Top-left corner positions lie in [0, limit]; one number for a square canvas, so
     # that square clips repeat bit for bit across versions.

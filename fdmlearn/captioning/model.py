@@ -34,6 +34,11 @@ from fdmlearn.errors import LoadError
 __all__ = ["Captioner", "CaptionerConfig", "build_captioner", "load_captioner"]
 
 KIND = "Captioner"
+# Limits that keep a typo from building a model that cannot fit in memory (or take hours to
+# build): far above anything a clip of digits needs.
+MAX_UNITS = 4096
+MAX_FRAMES = 1000
+MAX_BEAM = 64
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class CaptionerConfig:
             3-D CNN over the clip; not with ``"digits"``).
         feature_dim: Length of a frame vector, > 64 (64 values say *what*,
             the rest *where*); with ``"digits"``, the size of the video vector.
+            This and the other sizes are at most 4096 (`MAX_UNITS`).
         embed_dim: Length of a word embedding.
         hidden: LSTM units.
         attention_dim: Units of the attention scorer.
@@ -76,16 +82,20 @@ class CaptionerConfig:
 
     def __post_init__(self) -> None:
         checked = {
-            "n_frames": check_int("n_frames", self.n_frames, minimum=1),
+            "n_frames": check_int("n_frames", self.n_frames, minimum=1, maximum=MAX_FRAMES),
             "height": check_int("height", self.height, minimum=28),
             "width": check_int("width", self.width, minimum=28),
             "channels": check_choice("channels", self.channels, (1, 3)),
             "pooling": check_choice("pooling", self.pooling, POOLINGS),
             "frame_encoder": check_choice("frame_encoder", self.frame_encoder, ("cnn", "conv3d")),
-            "feature_dim": check_int("feature_dim", self.feature_dim, minimum=65),
-            "embed_dim": check_int("embed_dim", self.embed_dim, minimum=1),
-            "hidden": check_int("hidden", self.hidden, minimum=1),
-            "attention_dim": check_int("attention_dim", self.attention_dim, minimum=1),
+            "feature_dim": check_int(
+                "feature_dim", self.feature_dim, minimum=65, maximum=MAX_UNITS
+            ),
+            "embed_dim": check_int("embed_dim", self.embed_dim, minimum=1, maximum=MAX_UNITS),
+            "hidden": check_int("hidden", self.hidden, minimum=1, maximum=MAX_UNITS),
+            "attention_dim": check_int(
+                "attention_dim", self.attention_dim, minimum=1, maximum=MAX_UNITS
+            ),
             "dropout": check_real("dropout", self.dropout, minimum=0, maximum=1, open_max=True),
         }
         if checked["pooling"] == "digits" and checked["frame_encoder"] != "cnn":
@@ -446,7 +456,7 @@ class Captioner:
                 unscaled pixels, or `beam_width` < 1.
         """
         videos = self._check_videos(videos)
-        beam_width = check_int("beam_width", beam_width, minimum=1)
+        beam_width = check_int("beam_width", beam_width, minimum=1, maximum=MAX_BEAM)
         return [self.vocabulary.decode(row) for row in _decode(self, videos, beam_width)[0]]
 
     def attention(self, videos: Clips | np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -31,7 +31,7 @@ class Vocabulary:
     Args:
         words: The known words, a list of strings without spaces (duplicates
             are ignored, order is kept, upper case is lowered).
-        max_words: Longest caption, in words, that the model handles.
+        max_words: Longest caption, in words, that the model handles (1 to 100).
 
     Raises:
         TypeError: If `words` is a single string (give a list of words, or use
@@ -58,7 +58,8 @@ class Vocabulary:
     pad_id, start_id, end_id, unk_id = 0, 1, 2, 3
 
     def __init__(self, words: Iterable[str], max_words: int = 10) -> None:
-        self.max_words = check_int("max_words", max_words, minimum=1)
+        # The decoder is unrolled over max_words + 1 steps: 100 keeps that graph small.
+        self.max_words = check_int("max_words", max_words, minimum=1, maximum=100)
         if isinstance(words, str | bytes):
             raise TypeError(
                 f"words must be a list of words, got the single string {words!r:.40}; "
