@@ -1003,3 +1003,18 @@ def test_conv3d_encoder_sees_the_order_of_frames():
     assert np.abs(a - b).max() > 1e-4  # mean pooling, yet not blind to the order
     with pytest.raises(ValueError, match="frame_encoder='conv3d' works with pooling"):
         cap.build_captioner(clips, pooling="digits", frame_encoder="conv3d")
+
+
+def test_digit_slots_read_the_colour_of_the_ink():
+    maps = np.zeros((1, 2, 8, 8, 10), "float32")
+    maps[0, :, 2, 2, 3] = 1.0  # digit 3 around cell (2, 2); digit 7 around cell (6, 5)
+    maps[0, :, 6, 5, 7] = 1.0
+    videos = np.full((1, 2, 32, 32, 3), 0.1, "float32")  # a dark canvas
+    videos[0, :, 6:14, 6:14] = [1.0, 0.1, 0.1]  # red ink where digit 3 is
+    videos[0, :, 22:30, 18:26] = [0.1, 0.2, 1.0]  # blue ink where digit 7 is
+    slots = np.asarray(DigitSlots()((maps, np.ones((1, 2), "float32"), videos)))
+    layout = SlotLayout(n_frames=2, rows=8, cols=8, channels=3)
+    assert slots.shape == (1, 10, layout.width)
+    red, blue = slots[0, 3, layout.color], slots[0, 7, layout.color]
+    assert red.argmax() == 0 and red[0] > 0.6 > red[1]
+    assert blue.argmax() == 2 and blue[2] > 0.6 > blue[0]

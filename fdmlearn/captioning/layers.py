@@ -40,26 +40,30 @@ def _register(cls: type) -> type:
 class SlotLayout:
     """Where each quantity sits in a digit slot (the last axis of `DigitSlots`' output).
 
-    A slot is the vector ``[presence, count, average profile, profile of
-    frame 0, ..., profile of frame T-1]``, where a *profile* is the digit's
-    map summed over rows (one value per column) followed by the map summed
-    over columns (one value per row).
+    A slot is the vector ``[presence, count, colour, average profile,
+    profile of frame 0, ..., profile of frame T-1]``, where a *profile* is
+    the digit's map summed over rows (one value per column) followed by the
+    map summed over columns (one value per row), and the *colour* is the
+    mean colour of the digit's ink (one value per channel; none when the
+    layer is given no frames).
 
     Attributes:
         n_frames: Frames per clip (T).
         rows: Rows of the detector's maps.
         cols: Columns of the detector's maps.
+        channels: Colour channels of the frames (0: no colour entries).
 
     Examples:
         >>> from fdmlearn.captioning.layers import SlotLayout
-        >>> layout = SlotLayout(n_frames=3, rows=8, cols=8)
-        >>> layout.PRESENCE, layout.COUNT, layout.average, layout.width
-        (0, 1, slice(2, 18, None), 66)
+        >>> layout = SlotLayout(n_frames=3, rows=8, cols=8, channels=3)
+        >>> layout.PRESENCE, layout.COUNT, layout.color, layout.average, layout.width
+        (0, 1, slice(2, 5, None), slice(5, 21, None), 69)
     """
 
     n_frames: int
     rows: int
     cols: int
+    channels: int = 0
 
     PRESENCE: ClassVar[int] = 0  # how surely the digit is in the clip: its strongest response
     COUNT: ClassVar[int] = 1  # how many copies: its map's mass, averaged over frames
@@ -71,9 +75,14 @@ class SlotLayout:
         return self.cols + self.rows
 
     @property
+    def color(self) -> slice:
+        """The mean colour of the digit's ink, one value per channel."""
+        return slice(len(self.SUMMARY), len(self.SUMMARY) + self.channels)
+
+    @property
     def average(self) -> slice:
         """The profile averaged over the frames."""
-        start = len(self.SUMMARY)
+        start = self.color.stop
         return slice(start, start + self.profile)
 
     def frame(self, t: int) -> slice:
@@ -84,7 +93,7 @@ class SlotLayout:
     @property
     def width(self) -> int:
         """Length of a slot."""
-        return len(self.SUMMARY) + (self.n_frames + 1) * self.profile
+        return len(self.SUMMARY) + self.channels + (self.n_frames + 1) * self.profile
 
 
 def effective_mask(mask: Any) -> Any:
@@ -160,7 +169,8 @@ class DigitSlots(keras.layers.Layer):
     """
 
     def call(self, inputs: Any) -> Any:
-        maps, mask = inputs
+        maps, mask = inputs[0], inputs[1]
+        videos = inputs[2] if len(inputs) > 2 else None
         mask = effective_mask(mask)
         maps = maps * mask[:, :, None, None, None]
         real = ops.sum(mask, axis=1)[:, None, None]  # (N, 1, 1)
@@ -178,6 +188,14 @@ class DigitSlots(keras.layers.Layer):
         per_frame = ops.reshape(
             ops.transpose(profiles, (0, 3, 1, 2)), (batch, k, t * (rows + cols))
         )
+        if videos is not None:
+            # The maps say where digit k is, not what colour it is: read it from the pixels
+            # under its map, weighted by how bright they are (the ink, not the canvas).
+            h, w, c = videos.shape[2:]
+            up = ops.image.resize(ops.reshape(maps, (-1, rows, cols, k)), (h, w))
+            weight = ops.reshape(up, (batch, t, h, w, k)) * ops.max(videos, axis=-1, keepdims=True)
+            color = ops.einsum("nthwk,nthwc->nkc", weight, videos)
+            summary.append(color / (ops.sum(weight, axis=(1, 2, 3))[..., None] + 1e-6))
         average = ops.transpose(ops.sum(profiles, axis=1), (0, 2, 1)) / real  # (N, k, profile)
         return ops.concatenate([*summary, average, per_frame], axis=-1)
 

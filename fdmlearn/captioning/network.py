@@ -36,7 +36,7 @@ def build_network(config: CaptionerConfig, vocabulary: Vocabulary) -> keras.Mode
     if config.pooling == "digits":
         detector = digit_detector(config.frame_shape)
         x = keras.layers.TimeDistributed(detector, name="detector_per_frame")(videos)
-        x = DigitSlots(name="digit_slots")((x, mask))
+        x = DigitSlots(name="digit_slots")((x, mask, videos))
     elif config.frame_encoder == "conv3d":
         cnn = conv3d_encoder(config.n_frames, config.frame_shape, config.feature_dim)
         x = cnn([videos, mask])
