@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import keras
+import numpy as np
 
 from fdmlearn._checks import check_bool, check_choice, check_int, check_real
 from fdmlearn._training import check_callbacks, check_verbose, fit_keras, scope
@@ -21,6 +22,34 @@ from fdmlearn.captioning.network import in_chunks
 from fdmlearn.captioning.stages import DigitStages, detector_frames
 
 __all__ = ["fit_captions", "pretrain_detector", "train"]
+
+
+class Batches(keras.utils.PyDataset):
+    """Batches cut from NumPy arrays as they are needed, in a new order every epoch.
+
+    Keras' `fit` on arrays first copies them (twice with shuffling); for clips
+    of colour frames that is many gigabytes. This hands it one batch at a time.
+    """
+
+    def __init__(self, x: list, y: Any, batch_size: int, *, shuffle: bool) -> None:
+        super().__init__()
+        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
+        self.order = np.arange(len(y))
+        self.rng = np.random.default_rng()
+        if shuffle:
+            self.rng.shuffle(self.order)
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.y) / self.batch_size)
+
+    def __getitem__(self, i: int) -> tuple[Any, Any]:
+        rows = np.sort(self.order[i * self.batch_size : (i + 1) * self.batch_size])
+        x = tuple(a[rows] for a in self.x)
+        return (x if len(x) > 1 else x[0]), self.y[rows]
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.rng.shuffle(self.order)
 
 
 def _check_steps(epochs: Any, batch_size: Any, learning_rate: Any) -> tuple[int, int, float]:
@@ -100,17 +129,16 @@ def fit_captions(
                 ),
                 jit_compile=model.jit_compile,
             )
+        if val_data is not None:
+            val_data = Batches(list(val_data[0]), val_data[1], batch_size, shuffle=False)
         history = fit_keras(
             trainer,
-            x,
-            targets,
+            Batches(x, targets, batch_size, shuffle=True),
             what="Captioner.fit",
             verbose=verbose,
             callbacks=callbacks,
             epochs=epochs,
-            batch_size=batch_size,
             validation_data=val_data,
-            shuffle=True,
         )
     finally:
         model.frame_cnn.trainable = True
@@ -159,14 +187,11 @@ def pretrain_detector(
     t0 = time.perf_counter()
     history = fit_keras(
         trainer,
-        frames,
-        targets,
+        Batches([frames], targets, batch_size, shuffle=True),
         what="Captioner.pretrain",
         verbose=verbose,
         callbacks=callbacks,
         epochs=epochs,
-        batch_size=batch_size,
-        shuffle=True,
     )
     _record(model, history, time.perf_counter() - t0, prefix="pretrain_")
     model.detector_trained = True
