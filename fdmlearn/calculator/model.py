@@ -51,7 +51,7 @@ MAX_OPERANDS = 100
 _KIND = "Calculator"
 
 
-# About 260 lines, more than half of them the public methods' docstrings and
+# About 300 lines, more than half of them the public methods' docstrings and
 # doctests; training lives in the `Training` mixin and the ragged input in
 # `ragged.py`, so this class holds only what a trained calculator does: read,
 # add, evaluate, save.
