@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -64,7 +65,14 @@ def write_keras(path: Any, model: Any, kind: str, settings: dict[str, Any] | Non
     meta = json.dumps({"fdmlearn_version": __version__, "kind": kind, "settings": settings or {}})
 
     def write(tmp: Path) -> None:
-        model.save(tmp)
+        with warnings.catch_warnings():
+            # Keras' own weight writer calls np.array on its variables, which
+            # NumPy 2 answers with a DeprecationWarning about `copy`: Keras'
+            # business, and harmless; not something a learner should see.
+            warnings.filterwarnings(
+                "ignore", message=".*__array__ implementation", category=DeprecationWarning
+            )
+            model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(_ENTRY, meta)
 

@@ -50,11 +50,7 @@ per digit class, so the slot of digit 7 holds only digit 7's track.
 
 from __future__ import annotations
 
-import contextlib
-
-with contextlib.suppress(ImportError):  # TensorFlow's start-up noise silenced, where available
-    import fdmlearn._tf  # noqa: F401
-
+import fdmlearn._tf  # noqa: F401  (first: TensorFlow imported quietly, before any `import keras`)
 from fdmlearn.captioning.data import Clips, moving_digits
 from fdmlearn.captioning.decoding import beam_search, greedy_search
 from fdmlearn.captioning.metrics import bleu4, exact_match, word_accuracy
