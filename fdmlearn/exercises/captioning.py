@@ -480,8 +480,9 @@ function; and how training and execution (captioning a new clip) differ.
             return Part(
                 "loss",
                 "wrong",
-                "the exact-match (0/1) loss has zero gradient almost everywhere, so it cannot be "
-                "trained on; keep it as the metric and train with cross-entropy per word",
+                "the exact-match (0/1) loss has zero gradient almost everywhere, so gradient "
+                "descent cannot train on it; train with cross-entropy per word, then, if you "
+                "like, on the expected 0/1 reward of sampled captions (REINFORCE)",
                 (D["zero_one_loss"],),
             )
         if _has(text, *_MSE) and not cross:
