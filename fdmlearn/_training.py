@@ -36,6 +36,7 @@ __all__ = [
     "check_strategy",
     "check_verbose",
     "fit_keras",
+    "predict_arrays",
     "scope",
     "shuffled_batches",
 ]
@@ -220,3 +221,21 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -
         .map(lambda i: (tf.gather(xs, i), tf.gather(ys, i)), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def predict_arrays(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:
+    """`model(x)` in batches of `batch_size`, as a NumPy array, called eagerly.
+
+    Not `model.predict`: each Keras model traces its own predict function,
+    and a notebook that builds several models (or calls one with inputs of
+    new lengths) soon makes TensorFlow warn about retracing. An eager call
+    traces nothing; for inference on the small models here it costs little.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if len(x) == 0:
+        return np.asarray(model(x, training=False))
+    outs = [
+        np.asarray(model(x[i : i + batch_size], training=False))
+        for i in range(0, len(x), batch_size)
+    ]
+    return np.concatenate(outs)

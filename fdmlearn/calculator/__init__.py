@@ -44,6 +44,7 @@ Examples:
 
 from __future__ import annotations
 
+import fdmlearn._tf  # noqa: F401  (first: TensorFlow imported quietly, before any `import keras`)
 from fdmlearn.calculator.architectures import ARCHITECTURES, Architecture
 from fdmlearn.calculator.data import (
     MAX_DIGITS,

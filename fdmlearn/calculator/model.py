@@ -17,7 +17,7 @@ import numpy as np
 
 from fdmlearn._checks import check_array, check_bool, check_images, check_int
 from fdmlearn._saving import read_keras, write_keras
-from fdmlearn._training import check_strategy, scope
+from fdmlearn._training import check_strategy, predict_arrays, scope
 from fdmlearn.calculator.architectures import (
     ARCHITECTURES,
     Architecture,
@@ -158,7 +158,7 @@ class Calculator(Training):
         batch_size = check_int("batch_size", batch_size, minimum=1)
         if len(x) == 0:
             return np.zeros((0, self.sequence_length, 10), np.float32)
-        probs = self.reader.predict(x.reshape(-1, *IMAGE_SHAPE), batch_size=batch_size, verbose=0)
+        probs = predict_arrays(self.reader, x.reshape(-1, *IMAGE_SHAPE), batch_size)
         return np.asarray(probs, dtype=np.float32).reshape(len(x), self.sequence_length, 10)
 
     def read_digits(self, images: Any) -> np.ndarray:
@@ -188,7 +188,7 @@ class Calculator(Training):
         shape = (0, self.n_operands) if self.cumulative else (0,)
         if len(probs) == 0:
             return np.zeros(shape, np.int64)
-        out = np.asarray(self.adder.predict(_decided(probs), batch_size=1024, verbose=0))
+        out = predict_arrays(self.adder, _decided(probs))
         return from_chars(out.argmax(axis=-1))
 
     def predict(self, images: Any, *, cumulative: bool | None = None) -> Any:
@@ -311,7 +311,7 @@ class Calculator(Training):
         true = self._targets(dataset.digits)
 
         def chars(p: np.ndarray) -> np.ndarray:
-            return np.asarray(self.adder.predict(p, batch_size=1024, verbose=0)).argmax(-1)
+            return predict_arrays(self.adder, p).argmax(-1)
 
         pred, adder_pred = (
             chars(_decided(probs)),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fdmlearn._checks import check_array, check_images
+from fdmlearn._training import predict_arrays
 from fdmlearn.calculator.data import (
     IMAGE_SHAPE,
     MAX_DIGITS,
@@ -136,7 +137,7 @@ def predict_sequences(calc: Any, sequences: Any, cumulative: bool | None, checke
     probs: list[np.ndarray] = []
     if lengths:
         flat = np.concatenate([op for seq in sequences for op in seq])
-        read = np.asarray(calc.reader.predict(flat, batch_size=1024, verbose=0), np.float32)
+        read = predict_arrays(calc.reader, flat)
         decided = np.eye(10, dtype=np.float32)[read.argmax(axis=-1)]  # see model._decided
         probs = np.split(decided, np.cumsum(lengths)[:-1])
     it = iter(probs)
@@ -180,7 +181,7 @@ def evaluate_sequences(calc: Any, dataset: CalculatorDataset) -> dict[str, float
         return float(every if calc.cumulative else final), float(final)
 
     real = dataset.mnist_indices >= 0
-    read = np.asarray(calc.reader.predict(dataset.images[real], batch_size=1024, verbose=0))
+    read = predict_arrays(calc.reader, dataset.images[real])
     width = dataset.max_digits
     digits = [
         [d[(k + 1) * width - n : (k + 1) * width] for k, n in enumerate(ns)]

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from fdmlearn._checks import check_choice, check_int, check_real, check_rng
-from fdmlearn._training import check_callbacks, fit_keras, scope
+from fdmlearn._training import check_callbacks, fit_keras, predict_arrays, scope
 from fdmlearn.calculator.data import (
     IMAGE_SHAPE,
     CalculatorDataset,
@@ -97,7 +97,7 @@ class _Validation(keras.callbacks.Callback):
         self.losses: list[float] = []
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        p = np.asarray(self.adder.predict(self.x, batch_size=1024, verbose=0))
+        p = predict_arrays(self.adder, self.x)
         picked = np.take_along_axis(p, self.y[..., None], axis=-1)
         self.losses.append(float(-np.log(np.clip(picked, 1e-7, 1.0)).mean()))
 
