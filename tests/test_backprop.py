@@ -445,7 +445,9 @@ def test_reverse_mode_equals_tensorflow(recipe, point):
         "tanh": tf.tanh,
         "sigmoid": tf.sigmoid,
         "relu": tf.nn.relu,
-        "leaky": lambda a: tf.nn.leaky_relu(a, alpha=0.1),
+        # Not tf.nn.leaky_relu: its alpha is a float32 attribute (0.1000000015), which
+        # this float64 comparison would see; tf.where has its gradient convention at 0.
+        "leaky": lambda a: tf.where(a > 0, a, tf.constant(0.1, tf.float64) * a),
         "exp_tanh": lambda a: tf.exp(tf.tanh(a)),
         "square": lambda a: a * a,
         "neg": lambda a: -a,
