@@ -88,14 +88,22 @@ def _modules() -> list[str]:
 
 
 def _selftest(verbose: bool) -> int:
+    import logging
+
     import matplotlib
 
     matplotlib.use("Agg")
+    # The doctests build many tiny Keras models, one after another, which
+    # TensorFlow reports as "retracing"; true here by design, and noise.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     start = time.perf_counter()
     failed = attempted = 0
     for name in _modules():
         module = importlib.import_module(name)
-        result = doctest.testmod(module, verbose=False, report=verbose)
+        # ELLIPSIS as under `pytest --doctest-modules`, whose default it is.
+        result = doctest.testmod(
+            module, verbose=False, report=verbose, optionflags=doctest.ELLIPSIS
+        )
         failed += result.failed
         attempted += result.attempted
         if verbose or result.failed:
