@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -1269,6 +1270,15 @@ def make_files():
     return F
 '''
 
+GENERIC = re.compile(
+    r"object is not (callable|subscriptable|iterable)|unsupported operand|"
+    r"takes \d+ positional|unexpected keyword argument|unhashable type|"
+    r"invalid literal for|could not convert string|must be real number, not|"
+    r"'NoneType' object|list index out of range|is out of bounds for axis|"
+    r"not supported between instances|has no len\(\)|can't multiply sequence|"
+    r"cannot be interpreted as an integer|only integers, slices"
+)
+
 CLEAR_TYPES = (TypeError, ValueError, LookupError, OSError, MemoryError)
 
 
@@ -1390,7 +1400,10 @@ def worker() -> None:
                 ("numpy", "keras", "tensorflow", "h5py", "zipfile", "json", "sympy", "matplotlib")
             )
             msg = str(err).strip()
-            clear = inside and own_type and bool(msg)
+            # An error raised inside fdmlearn but worded by Python itself (a failed
+            # operation, not a check) does not come from fdmlearn's own checks.
+            generic = GENERIC.search(msg) is not None
+            clear = inside and own_type and bool(msg) and not generic
             detail = f"{type(err).__module__}.{type(err).__name__}: {msg}"[:300]
             res.update(where=where, detail=detail)
             if kind == "readonly":
