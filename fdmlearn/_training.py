@@ -182,11 +182,14 @@ class CheckedInputs(keras.Model):
     def _check_inputs(self, x: Any) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _maybe_check(self, x: Any) -> None:
-        concrete = isinstance(x, np.ndarray | list) or (
+    @staticmethod
+    def _concrete(x: Any) -> bool:
+        return isinstance(x, np.ndarray | list) or (
             tf.is_tensor(x) and not isinstance(x, keras.KerasTensor) and tf.executing_eagerly()
         )
-        if concrete:
+
+    def _maybe_check(self, x: Any) -> None:
+        if self._concrete(x):
             self._check_inputs(x)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -194,9 +197,34 @@ class CheckedInputs(keras.Model):
             self._maybe_check(args[0])
         return super().__call__(*args, **kwargs)
 
-    def fit(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: Any = None,
+        epochs: Any = 1,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        from fdmlearn._checks import check_array, check_int
+
         self._maybe_check(x)
-        return super().fit(x, *args, **kwargs)
+        # Keras trains on NaN targets or on zero examples without a word, and
+        # its own messages for a zero batch size or float epochs come from deep
+        # inside; a tf.data input carries its own targets and batching.
+        if y is not None and self._concrete(y):
+            targets = check_array("y", y, kind="float")
+            if targets.ndim == 0 or len(targets) == 0:
+                raise ValueError(f"y must hold at least one example, got shape {targets.shape}")
+            if self._concrete(x) and len(x) != len(targets):
+                raise ValueError(
+                    f"x and y must have the same length, got {len(x)} inputs and "
+                    f"{len(targets)} targets"
+                )
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, minimum=1)
+        epochs = check_int("epochs", epochs, minimum=0)
+        return super().fit(x, y, batch_size, epochs, *args, **kwargs)
 
     def evaluate(self, x: Any = None, *args: Any, **kwargs: Any) -> Any:
         self._maybe_check(x)

@@ -39,6 +39,14 @@ def _model():
     return MODEL
 
 
+ONE_HOT = np.eye(10, dtype=np.float32)[Y]
+
+
+def _fit(x=X, y=ONE_HOT, **kwargs):
+    model = deep.RECIPES["baseline"].build(1, seed=0)
+    return model.fit(x, y, **{"epochs": 1, "verbose": 0, **kwargs})
+
+
 def _study(**kwargs):
     return deep.depth_study(**{"depths": (1,), "epochs": 1, "verbose": 0, **kwargs})
 
@@ -329,6 +337,17 @@ CASES = [
         ValueError,
         r"activations\['a'\]",
     ),
+    # the Keras model's own fit: targets and batching are checked too
+    (
+        "fit-y-nan",
+        lambda: _fit(y=_with(ONE_HOT, (0, 0), np.nan)),
+        ValueError,
+        r"y must hold finite",
+    ),
+    ("fit-empty", lambda: _fit(x=X[:0], y=ONE_HOT[:0]), ValueError, r"y must hold at least one"),
+    ("fit-length", lambda: _fit(y=ONE_HOT[:3]), ValueError, r"x and y must have the same length"),
+    ("fit-batch-0", lambda: _fit(batch_size=0), ValueError, r"batch_size must be an integer >= 1"),
+    ("fit-epochs-float", lambda: _fit(epochs=1.5), TypeError, r"epochs must be an integer"),
 ]
 
 
