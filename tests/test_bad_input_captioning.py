@@ -61,6 +61,26 @@ def step(state, tokens):
 
 V = np.zeros((2, 3, 32, 32, 1), np.float32)
 
+
+def nan_step(state, tokens):
+    return np.full((len(tokens), 3), np.nan), state
+
+
+def empty_file(c):
+    (c.tmp / "empty.npz").write_bytes(b"")
+    return c.tmp / "empty.npz"
+
+
+def truncated_npz(c):
+    path = c.clips.save(c.tmp / "whole.npz")
+    (c.tmp / "cut.npz").write_bytes(path.read_bytes()[:300])
+    return c.tmp / "cut.npz"
+
+
+def vocab(c):
+    return c.model.vocabulary
+
+
 CASES = [
     # moving_digits
     ("n=0", lambda c: cap.moving_digits(0), ValueError, r"n must be an integer >= 1, got 0"),
@@ -858,6 +878,39 @@ CASES = [
         TypeError,
         r"steps must be an integer",
     ),
+    # found by benchmarks/probe.py
+    (
+        "greedy nan",
+        lambda c: greedy_search(nan_step, (np.zeros(1),), start_id=0, end_id=1, max_steps=3),
+        ValueError,
+        r"non-finite log-probabilities",
+    ),
+    (
+        "beam nan",
+        lambda c: beam_search(nan_step, (np.zeros(1),), start_id=0, end_id=1, max_steps=3, width=2),
+        ValueError,
+        r"non-finite log-probabilities",
+    ),
+    (
+        "greedy step not callable",
+        lambda c: greedy_search(5, (np.zeros(1),), start_id=0, end_id=1, max_steps=3),
+        TypeError,
+        r"step must be a function",
+    ),
+    (
+        "greedy start_id str",
+        lambda c: greedy_search(step, (np.zeros(1),), start_id="a", end_id=1, max_steps=3),
+        TypeError,
+        r"start_id must be an integer",
+    ),
+    ("clips tuple index", lambda c: c.clips[(0, 1)], IndexError, r"tuple.*pass a list"),
+    ("clips empty caption", lambda c: cap.Clips(V, ["a", ""]), ValueError, r"captions\[1\]"),
+    ("clips load empty", lambda c: cap.Clips.load(empty_file(c)), LoadError, r"empty\.npz"),
+    ("clips load cut", lambda c: cap.Clips.load(truncated_npz(c)), LoadError, r"cut\.npz"),
+    ("decode big id", lambda c: vocab(c).decode([10**6]), ValueError, r"ids must be <="),
+    ("decode negative", lambda c: vocab(c).decode([-1]), ValueError, r"ids must be >= 0"),
+    ("decode float", lambda c: vocab(c).decode([1.5]), TypeError, r"ids must be an array of int"),
+    ("decode str", lambda c: vocab(c).decode("abc"), TypeError, r"ids must be a sequence"),
 ]
 
 

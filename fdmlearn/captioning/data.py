@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,9 @@ class Clips:
             )
         n, t = videos.shape[:2]
         captions = _check_captions("captions", captions, n)
+        for i, c in enumerate(captions):
+            if not c.split():
+                raise ValueError(f"captions[{i}] must hold at least one word, got {c!r}")
         if digits is not None:
             digits = check_array(
                 "digits", digits, shape=(n, None), kind="int", minimum=0, maximum=9
@@ -174,6 +178,12 @@ class Clips:
         return len(self.captions)
 
     def __getitem__(self, index: Any) -> Clips:
+        if isinstance(index, tuple):
+            # NumPy reads a tuple as one index per axis, and Clips have one axis.
+            raise IndexError(
+                "Clips take one index (int, slice, mask or list of ints), got the tuple "
+                f"{index!r:.40}; to pick several clips pass a list"
+            )
         picked, _ = check_index(index, len(self))
         return Clips._trusted(
             self.videos[picked],
@@ -279,7 +289,7 @@ def _load(cls: type[Clips], path: Any) -> Clips:
             if key in fields:
                 fields[key] = [str(x) for x in fields[key]]
         return cls(**fields)
-    except (OSError, ValueError, TypeError, KeyError) as err:
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise LoadError(
             f"cannot load Clips from {str(p)!r}: not a file saved by Clips.save "
             f"({type(err).__name__}: {str(err)[:120]})"

@@ -25,6 +25,32 @@ from fdmlearn._checks import check_int
 
 __all__ = ["beam_search", "greedy_search"]
 
+
+def _check_common(step: Any, start_id: Any, end_id: Any, max_steps: Any) -> tuple[int, int, int]:
+    if not callable(step):
+        raise TypeError(
+            "step must be a function step(state, tokens) -> (log_probs, state), "
+            f"got {type(step).__name__}"
+        )
+    return (
+        check_int("start_id", start_id, minimum=0),
+        check_int("end_id", end_id, minimum=0),
+        check_int("max_steps", max_steps, minimum=1),
+    )
+
+
+def _checked_log_probs(log_probs: Any) -> np.ndarray:
+    # -inf is a legitimate log-probability (an impossible token); NaN or +inf
+    # would make argmax pick token 0 and every score NaN without a word.
+    a = np.asarray(log_probs, dtype=np.float64)
+    if np.isnan(a).any() or np.isposinf(a).any():
+        raise ValueError(
+            "step returned non-finite log-probabilities (NaN or +inf): "
+            "the decoder's weights or inputs hold non-finite values"
+        )
+    return a
+
+
 State = tuple[np.ndarray, ...]
 Step = Callable[[State, np.ndarray], tuple[np.ndarray, State]]
 
@@ -64,14 +90,14 @@ def greedy_search(
         >>> greedy_search(step, (np.zeros(2),), start_id=0, end_id=3, max_steps=5)[0].tolist()
         [[1, 2, 3], [1, 2, 3]]
     """
-    max_steps = check_int("max_steps", max_steps, minimum=1)
+    start_id, end_id, max_steps = _check_common(step, start_id, end_id, max_steps)
     n = len(state[0])
     tokens = np.full(n, start_id, dtype=np.int32)
     out, observed = [], []
     done = np.zeros(n, dtype=bool)
     for _ in range(max_steps):
         log_probs, state = step(state, tokens)
-        tokens = np.asarray(log_probs).argmax(axis=-1).astype(np.int32)
+        tokens = _checked_log_probs(log_probs).argmax(axis=-1).astype(np.int32)
         out.append(tokens)
         if observe is not None:
             observed.append(observe(state))
@@ -124,7 +150,7 @@ def beam_search(
         >>> tokens.tolist(), round(float(np.exp(score[0])), 2)
         ([[2, 2, 2]], 0.4)
     """
-    max_steps = check_int("max_steps", max_steps, minimum=1)
+    start_id, end_id, max_steps = _check_common(step, start_id, end_id, max_steps)
     width = check_int("width", width, minimum=1)
     n = len(state[0])
     rows = np.arange(n)[:, None]
@@ -137,7 +163,7 @@ def beam_search(
     finished = np.zeros((n, width), dtype=bool)
     for t in range(max_steps):
         log_probs, state = step(state, tokens)
-        log_probs = np.asarray(log_probs, dtype=np.float64).reshape(n, width, -1).copy()
+        log_probs = _checked_log_probs(log_probs).reshape(n, width, -1).copy()
         v = log_probs.shape[-1]
         if t == max_steps - 1:
             # The longest sequence must end here: rank the beams by their ending.

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fdmlearn._checks import check_int
+from fdmlearn._checks import check_array, check_int
 
 __all__ = ["Vocabulary", "words_of"]
 
@@ -133,14 +133,22 @@ class Vocabulary:
     def decode(self, ids: Iterable[int]) -> str:
         """The caption of a sequence of ids, stopping at ``<end>`` or after
         `max_words` words, skipping pad and start."""
+        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable | np.ndarray):
+            raise TypeError(
+                f"ids must be a sequence of integer token ids, got {type(ids).__name__}"
+            )
+        ids = ids if isinstance(ids, np.ndarray) else list(ids)
+        if len(ids) == 0:
+            return ""
+        # An id the vocabulary does not hold is a bug upstream, not an unknown word.
+        ids = check_array("ids", ids, ndim=1, kind="int", minimum=0, maximum=len(self.tokens) - 1)
         out: list[str] = []
-        for i in ids:
-            i = int(i)
+        for i in ids.tolist():
             if i == self.end_id or len(out) == self.max_words:
                 break
             if i in (self.pad_id, self.start_id):
                 continue
-            out.append(self.tokens[i] if 0 <= i < len(self.tokens) else self.UNK)
+            out.append(self.tokens[i])
         return " ".join(out)
 
     def teacher_forcing(self, captions: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
