@@ -120,7 +120,70 @@ CASES = [
         ValueError,
         r"exercise must be one of",
     ),
+    (lambda: exercises.backprop(activations=5), TypeError, r"activations must be an activation"),
+    (lambda: exercises.filters().check_model(5), TypeError, r"model must be a keras.Model"),
+    (lambda: exercises.calculator().evaluate(5), TypeError, r"model must be a keras.Model"),
+    (lambda: exercises.deep().layer_parameters(depth=-1), ValueError, r"depth must be an integer"),
+    (lambda: exercises.deep().layer_parameters(depth=2.0), TypeError, r"depth must be an integer"),
+    (lambda: exercises.deep().layer_parameters(inputs=0), ValueError, r"inputs must be"),
+    (lambda: exercises.deep().layer_parameters(biases=1), TypeError, r"biases must be True"),
+    (lambda: exercises.deep().parameters(0), ValueError, r"depth must be an integer >= 1"),
+    (lambda: exercises.deep().bound(-1), ValueError, r"depth must be an integer >= 1"),
+    (lambda: exercises.deep().bound(10**9), ValueError, r"depth must be .*<= 1000"),
+    (lambda: exercises.CaptionDesign(layers=1.5), TypeError, r"layers must be an integer"),
+    (lambda: exercises.CaptionDesign(layers=0), ValueError, r"layers must be an integer >= 1"),
+    (
+        lambda: exercises.sheet(["deep"], students=2).to_latex(answer_key="yes"),
+        TypeError,
+        r"answer_key must be True or False",
+    ),
+    (
+        lambda: exercises.sheet(["backprop"], students=2, options={"backprop": {"bogus": 1}}),
+        ValueError,
+        r"options\['backprop'\] has an unknown option 'bogus'; backprop\(\) takes depth",
+    ),
+    (
+        lambda: exercises.sheet(["backprop"], students=2, options={"backprop": 3}),
+        TypeError,
+        r"options\['backprop'\] must be a dict",
+    ),
+    (lambda: exercises.sheet(["deep"], students=2).grade("abc"), TypeError, r"answers must be"),
+    (
+        lambda: exercises.sheet(["deep"], students=2).grade({"student01": "abc"}),
+        TypeError,
+        r"answers\['student01'\] must be a dict",
+    ),
+    (lambda: exercises.sheet(["deep"], students=2).save(5), TypeError, r"folder must be a str"),
 ]
+
+
+def test_save_into_an_existing_file_names_it(tmp_path):
+    target = tmp_path / "taken.txt"
+    target.write_text("keep me")
+    with pytest.raises(ValueError, match=r"folder must be a folder.*taken\.txt"):
+        exercises.sheet(["deep"], students=2).save(target)
+    assert target.read_text() == "keep me"
+
+
+def test_save_twice_overwrites(tmp_path):
+    s = exercises.sheet(["deep"], students=2)
+    assert s.save(tmp_path) == s.save(tmp_path)
+
+
+@pytest.mark.parametrize("layers", ["abc", "a CNN then an LSTM", 2.5, ["cnn", "lstm"]])
+def test_caption_layers_without_a_count_is_never_right(layers):
+    fb = exercises.captioning().check(layers=layers)
+    assert fb["layers"].status == "incomplete"
+    assert not fb.ok
+
+
+def test_calculator_evaluate_accepts_an_fdmlearn_calculator():
+    from fdmlearn import calculator
+
+    ex = exercises.calculator()
+    calc = calculator.build_calculator(ex.n_operands, ex.n_digits)
+    fb = ex.evaluate(calc, n=10, n_train=0)
+    assert 0 <= fb.values["exact_sum_accuracy"] <= 1
 
 
 @pytest.mark.parametrize("call, error, message", CASES)

@@ -173,7 +173,8 @@ class _Evaluate:
         much better the model does on digits it has seen.
 
         Args:
-            model: A Keras model (or any callable) taking (N, L, 28, 28, 1) or
+            model: A Keras model, an fdmlearn `Calculator` (its `.keras_model`
+                is graded) or any callable taking (N, L, 28, 28, 1) or
                 (N, L, 28, 28) floats in [0, 1], L = n_operands * n_digits, and
                 returning the sum as (N, W, 10) digit probabilities, (N, W)
                 digits or (N,) numbers, most significant digit first.
@@ -194,6 +195,14 @@ class _Evaluate:
             ValueError: If `n` or `n_train` is out of range, or the model's
                 output cannot be read as a sum.
         """
+        # An fdmlearn Calculator wraps its Keras model; grade the model inside.
+        if not hasattr(model, "layers") and hasattr(model, "keras_model"):
+            model = model.keras_model
+        if not callable(model):
+            raise TypeError(
+                "model must be a keras.Model, an fdmlearn Calculator or a callable, "
+                f"got {type(model).__name__}"
+            )
         n = check_int("n", n, minimum=10, maximum=100_000)
         n_train = check_int("n_train", n_train, minimum=0, maximum=100_000)
         if claimed_accuracy is not None:

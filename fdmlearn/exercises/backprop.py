@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -424,6 +424,11 @@ def backprop(
         if activations != "random":
             check_choice("activations", activations, ACTIVATIONS)
     else:
+        if not isinstance(activations, Iterable):
+            raise TypeError(
+                "activations must be an activation name or a list of names, "
+                f"got {type(activations).__name__}"
+            )
         activations = tuple(activations)
         if len(activations) != depth:
             raise ValueError(

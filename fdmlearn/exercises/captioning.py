@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from fdmlearn._checks import check_rng
+from fdmlearn._checks import check_int, check_rng
 from fdmlearn.exercises.feedback import Document, Feedback, Part, _register, setup_line
 
 __all__ = ["CaptionDesign", "CaptioningExercise", "captioning"]
@@ -123,6 +123,18 @@ class CaptionDesign:
     loss: str | None = None
     training: str | None = None
     inference: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.layers is not None and not isinstance(self.layers, str):
+            self.layers = check_int("layers", self.layers, minimum=1)
+
+
+_WORD_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"), 1
+    )
+}
 
 
 def _text(value: Any) -> str:
@@ -404,7 +416,14 @@ function; and how training and execution (captioning a new clip) differ.
         numbers = [int(n) for n in re.findall(r"\d+", text)]
         if isinstance(raw, int | np.integer):
             numbers = [int(raw)]
-        if numbers and max(numbers) < 2:
+        if isinstance(raw, bool | np.bool_) or not isinstance(raw, int | np.integer | str):
+            return Part("layers", "incomplete", "give the number of layers as a whole number")
+        words = re.findall(r"\b(one|two|three|four|five|six|seven|eight|nine|ten)\b", text)
+        numbers += [_WORD_NUMBERS[w] for w in words]
+        if not numbers:
+            # An answer with no count in it must never pass as right.
+            return Part("layers", "incomplete", "say how many layers (or stages) the model has")
+        if max(numbers) < 2:
             return Part("layers", "wrong", "one layer cannot both read frames and write words")
         return Part("layers", "right", "a frame CNN, an encoder or pooling, a recurrent decoder")
 

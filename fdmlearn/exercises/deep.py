@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from fdmlearn._checks import check_rng
+from fdmlearn._checks import check_bool, check_int, check_rng
 from fdmlearn.exercises._answers import AnswerError, parse_number, same_number
 from fdmlearn.exercises.feedback import Document, Feedback, Part, _register, setup_line
 
@@ -136,6 +136,13 @@ def _problems(text: Any, what: str) -> set[str]:
 
 # Longer than most classes on purpose: one exercise is one class, and its text, its right
 # answers and one short `_check_<part>` method per question belong together.
+_MAX_DEPTH = 1000  # far past any depth asked about; keeps (1/4)**depth a small Fraction
+
+
+def _check_depth(depth: Any) -> int:
+    return check_int("depth", depth, minimum=1, maximum=_MAX_DEPTH)
+
+
 class DeepExercise:
     """Questions about the assignment's deep sigmoid MLP at one width and depth.
 
@@ -180,9 +187,15 @@ class DeepExercise:
     def layer_parameters(
         self, depth: int | None = None, *, inputs: int = 784, biases: bool = True
     ) -> list[int]:
-        """Parameters of each Dense layer (hidden layers, then the output layer)."""
-        n = self.depth if depth is None else depth
-        u, b = self.units, int(biases)
+        """Parameters of each Dense layer (hidden layers, then the output layer).
+
+        Raises:
+            TypeError: If `depth` or `inputs` is not an integer, or `biases` not a bool.
+            ValueError: If `depth` is not in 1..1000 or `inputs` is below 1.
+        """
+        n = self.depth if depth is None else _check_depth(depth)
+        inputs = check_int("inputs", inputs, minimum=1)
+        u, b = self.units, int(check_bool("biases", biases))
         sizes = [inputs] + [u] * n
         return [(sizes[i] + b) * sizes[i + 1] for i in range(n)] + [(u + b) * 10]
 
@@ -203,7 +216,7 @@ class DeepExercise:
 
     def bound(self, depth: int | None = None) -> Fraction:
         """$(1/4)^n$: the most the sigmoid derivatives can shrink the first layer's gradient."""
-        return Fraction(1, 4) ** (self.bound_depth if depth is None else depth)
+        return Fraction(1, 4) ** (self.bound_depth if depth is None else _check_depth(depth))
 
     def answers(self) -> dict[str, Any]:
         """A complete right answer in the form `check` takes.

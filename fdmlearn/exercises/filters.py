@@ -576,6 +576,11 @@ Layer 2, filter $o$: the Gaussian on input channel $o$, zeros on the other two
             >>> ex.check_model(model).diagnoses
             ('filters.sepia_transposed',)
         """
+        if not callable(model):
+            raise TypeError(
+                "model must be a keras.Model (or a callable on a batch of images), "
+                f"got {type(model).__name__}"
+            )
         from fdmlearn.exercises._probe import probe_filter_model
 
         return probe_filter_model(self, model, D)

@@ -11,6 +11,7 @@ student's answer against their own variant.
 
 from __future__ import annotations
 
+import inspect
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -134,7 +135,7 @@ class Sheet:
 
     def to_latex(self, answer_key: bool = False) -> str:
         """A complete LaTeX document: one page per student (or the answer key)."""
-        if answer_key:
+        if check_bool("answer_key", answer_key):
             return latex_document(self.answer_key().to_latex(), "Answer key")
         body = "\n\\newpage\n".join(self.statement(s).to_latex() for s in self.students)
         return latex_document(body, "Exercise sheets")
@@ -154,6 +155,18 @@ class Sheet:
             >>> print(str(s.grade({"ana": {"backprop": right}})).splitlines()[2])
             | ana | 100% |
         """
+        if not isinstance(answers, Mapping):
+            raise TypeError(
+                "answers must be a dict {student: {exercise: answer}}, "
+                f"got {type(answers).__name__}"
+            )
+        for s, given in answers.items():
+            check_choice("student", s, self.students)
+            if not isinstance(given, Mapping):
+                raise TypeError(
+                    f"answers[{s!r}] must be a dict {{exercise: answer}}, "
+                    f"got {type(given).__name__}"
+                )
         rows = ["| student | " + " | ".join(self.exercises) + " |"]
         rows.append("|---|" + "---|" * len(self.exercises))
         for s in self.students:
@@ -170,8 +183,19 @@ class Sheet:
         return Document("\n".join(rows))
 
     def save(self, folder: str | os.PathLike[str]) -> list[Path]:
-        """Write one file per student and the answer key (Markdown; also LaTeX if asked)."""
+        """Write one file per student and the answer key (Markdown; also LaTeX if asked).
+
+        The folder is created if needed; files of the same names in it are overwritten.
+
+        Raises:
+            TypeError: If `folder` is not a str or path.
+            ValueError: If `folder` exists and is not a folder.
+        """
+        if not isinstance(folder, str | os.PathLike):
+            raise TypeError(f"folder must be a str or path, got {type(folder).__name__}")
         folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"folder must be a folder, but {str(folder)!r} is an existing file")
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         for s in self.students:
@@ -264,6 +288,22 @@ def sheet(
     for key in options:
         check_choice("options", key, names)
     makers = _makers()
+    for key, extra in options.items():
+        if not isinstance(extra, Mapping):
+            raise TypeError(
+                f"options[{key!r}] must be a dict of arguments, got {type(extra).__name__}"
+            )
+        allowed = [
+            p.name
+            for p in list(inspect.signature(makers[key]).parameters.values())[1:]
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        for arg in extra:
+            if arg not in allowed:
+                raise ValueError(
+                    f"options[{key!r}] has an unknown option {arg!r}; "
+                    f"{key}() takes {', '.join(allowed) or 'none'}"
+                )
     variants: dict[str, dict[str, Any]] = {p: {} for p in people}
     for name in names:
         seen: set[str] = set()
