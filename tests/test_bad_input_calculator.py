@@ -36,6 +36,10 @@ def _images(**change):
     return x
 
 
+def _write(array):
+    array.flat[0] = array.flat[0]
+
+
 MD = calculator.make_dataset
 BC = calculator.build_calculator
 
@@ -367,6 +371,77 @@ CASES = [
         r"dataset holds 2 operands",
     ),
     (
+        "gallery calc='abc'",
+        lambda e: calculator.plot_gallery("abc", e["data"]),
+        TypeError,
+        r"calc must be a Calculator",
+    ),
+    (
+        "mistakes calc=None",
+        lambda e: calculator.plot_mistakes(None, e["data"]),
+        TypeError,
+        r"calc must be a Calculator",
+    ),
+    (
+        "confusion plot calc=1",
+        lambda e: calculator.plot_confusion_matrix(1, e["data"]),
+        TypeError,
+        r"calc must be a Calculator",
+    ),
+    # sizes beyond what fits in memory, checked up front
+    (
+        "adder_units=10**9",
+        lambda e: BC(2, 1, adder_units=10**9),
+        ValueError,
+        r"adder_units must .*<= 4096",
+    ),
+    (
+        "fit_adder samples=10**10",
+        lambda e: e["calc"].fit_adder(samples=10**10),
+        ValueError,
+        r"samples must .*<= 10000000",
+    ),
+    # a dataset's arrays are read-only: a NaN cannot slip in after the checks
+    ("write images", lambda e: _write(e["data"].images), ValueError, r"read-only"),
+    ("write digits", lambda e: _write(e["data"].digits), ValueError, r"read-only"),
+    ("write sums", lambda e: _write(e["data"].sums), ValueError, r"read-only"),
+    ("write indexed images", lambda e: _write(e["data"][:2].images), ValueError, r"read-only"),
+    # layers and the sum loss
+    ("ColumnSums(0, 1, 1)", lambda e: calculator.ColumnSums(0, 1, 1), ValueError, r"n_operands"),
+    ("ColumnSums(2, 0, 1)", lambda e: calculator.ColumnSums(2, 0, 1), ValueError, r"n_digits"),
+    ("ColumnSums(1.5, 1, 1)", lambda e: calculator.ColumnSums(1.5, 1, 1), TypeError, "n_operands"),
+    (
+        "ColumnSums(1000, 15, 16)",
+        lambda e: calculator.ColumnSums(1000, 15, 16),
+        ValueError,
+        r"n_operands must .*<= 100",
+    ),
+    (
+        "ColumnSums n_steps < n_digits",
+        lambda e: calculator.ColumnSums(2, 3, 2),
+        ValueError,
+        r"n_steps must .*>= 3",
+    ),
+    (
+        "ColumnSums keep=-1",
+        lambda e: calculator.ColumnSums(2, 2, 3, keep=-1),
+        ValueError,
+        r"keep must",
+    ),
+    ("CarryAdder units=1.5", lambda e: calculator.CarryAdder(units=1.5), TypeError, r"units"),
+    ("CarryAdder units=0", lambda e: calculator.CarryAdder(units=0), ValueError, r"units must"),
+    ("CarryAdder units=-1", lambda e: calculator.CarryAdder(units=-1), ValueError, r"units"),
+    (
+        "CarryAdder cumulative='yes'",
+        lambda e: calculator.CarryAdder(cumulative="yes"),
+        TypeError,
+        r"cumulative must be True or False",
+    ),
+    ("DigitColumns(0, 1, 1)", lambda e: calculator.DigitColumns(0, 1, 1), ValueError, "n_operands"),
+    ("SumLikelihood(0, 3)", lambda e: calculator.SumLikelihood(0, 3), ValueError, r"n_operands"),
+    ("SumLikelihood(2, 0)", lambda e: calculator.SumLikelihood(2, 0), ValueError, r"n_digits"),
+    ("ReverseSteps(axis='a')", lambda e: calculator.ReverseSteps(axis="a"), TypeError, r"axis"),
+    (
         "gallery of an array",
         lambda e: calculator.plot_gallery(e["calc"], e["x"]),
         TypeError,
@@ -379,6 +454,27 @@ CASES = [
 def test_bad_input_raises_a_clear_error(env, call, error, match) -> None:
     with pytest.raises(error, match=match):
         call(env)
+
+
+def test_layers_round_trip_their_config() -> None:
+    for layer in (
+        calculator.ColumnSums(2, 2, 3, keep=1, running=True),
+        calculator.DigitColumns(3, 2, 3),
+        calculator.CarryAdder(units=8, cumulative=False),
+        calculator.ReverseSteps(axis=2),
+    ):
+        assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()
+    loss = calculator.SumLikelihood(3, 2)
+    assert calculator.SumLikelihood.from_config(loss.get_config()).n_digits == 2
+
+
+def test_a_hand_built_dataset_copies_the_callers_arrays() -> None:
+    data = calculator.make_dataset(2, 2, 1, split="test", seed=0)
+    images = np.array(data.images)
+    built = calculator.CalculatorDataset(
+        images, np.array(data.digits), None, data.sums, None, data.mnist_indices, "test", 2, 1
+    )
+    assert images.flags.writeable and not built.images.flags.writeable
 
 
 def test_a_refused_fit_leaves_the_weights_alone(env) -> None:

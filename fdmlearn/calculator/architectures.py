@@ -15,7 +15,13 @@ import keras
 from keras import layers
 
 from fdmlearn.calculator.data import IMAGE_SHAPE, n_sum_digits
-from fdmlearn.calculator.layers import CarryAdder, ColumnSums, DigitColumns, ReverseSteps
+from fdmlearn.calculator.layers import (
+    MAX_UNITS,
+    CarryAdder,
+    ColumnSums,
+    DigitColumns,
+    ReverseSteps,
+)
 
 __all__ = ["ARCHITECTURES", "Architecture", "build_adder", "build_reader"]
 
@@ -68,8 +74,8 @@ class Architecture:
             check_int(f, getattr(self, f), minimum=0)
         for f in ("reader_batch_size", "adder_batch_size", "fine_tune_batch_size"):
             check_int(f, getattr(self, f), minimum=1)
-        for f in ("adder_samples", "adder_units"):
-            check_int(f, getattr(self, f), minimum=1)
+        check_int("adder_samples", self.adder_samples, minimum=1)
+        check_int("adder_units", self.adder_units, minimum=1, maximum=MAX_UNITS)
         for f in ("reader_learning_rate", "adder_learning_rate", "fine_tune_learning_rate"):
             check_real(f, getattr(self, f), minimum=0, open_min=True)
 

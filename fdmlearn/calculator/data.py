@@ -120,6 +120,15 @@ def running_totals(operands: np.ndarray, n_digits: int) -> np.ndarray:
     return np.cumsum(operands.astype(dtype), axis=1)
 
 
+def _read_only(value: Any) -> Any:
+    # A dataset's arrays are its own (fresh arrays, never the caller's) and
+    # read-only: a NaN written into `data.images` after the checks would
+    # otherwise reach training unseen.
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    return value
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class CalculatorDataset:
     """Sequences of MNIST digit images and the numbers they spell.
@@ -128,6 +137,8 @@ class CalculatorDataset:
     `n_digits` digits, one after the other, most significant digit first.
     It indexes like a NumPy array: `data[-1]`, `data[2:5]`, `data[mask]` and
     `data[[0, 3]]` are datasets of the chosen sequences.
+
+    Its arrays are read-only (copy one, `data.images.copy()`, to change it).
 
     Attributes:
         images: (N, n_operands * n_digits, 28, 28, 1) float32 in [0, 1].
@@ -190,26 +201,28 @@ class CalculatorDataset:
             int(a) != int(b) for a, b in zip(given, running[:, -1], strict=True)
         ):
             raise ValueError("sums must be the sums of the numbers that digits spell")
-        for name, value in [
-            ("images", images),
-            ("digits", digits.astype(np.int64)),
-            ("operands", operands),
-            ("sums", running[:, -1].copy()),
-            ("running", running),
-            ("n_operands", n_operands),
-            ("n_digits", n_digits),
-        ]:
-            object.__setattr__(self, name, value)
         object.__setattr__(self, "split", check_choice("split", self.split, ("train", "test")))
         indices = np.asarray(self.mnist_indices)
         if indices.shape != (n, length):
             raise ValueError(f"mnist_indices must have shape {(n, length)}, got {indices.shape}")
+        # Copies: the dataset's arrays are made read-only, the caller's stay as they were.
+        for name, value in [
+            ("images", np.array(images)),
+            ("digits", digits.astype(np.int64)),
+            ("operands", operands),
+            ("sums", running[:, -1].copy()),
+            ("running", running),
+            ("mnist_indices", np.array(indices)),
+            ("n_operands", n_operands),
+            ("n_digits", n_digits),
+        ]:
+            object.__setattr__(self, name, _read_only(value))
 
     @classmethod
     def _trusted(cls, **values: Any) -> CalculatorDataset:
         data = object.__new__(cls)
         for f in fields(cls):
-            object.__setattr__(data, f.name, values[f.name])
+            object.__setattr__(data, f.name, _read_only(values[f.name]))
         return data
 
     def __len__(self) -> int:

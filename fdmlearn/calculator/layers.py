@@ -14,7 +14,26 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from fdmlearn._checks import check_bool, check_int
+from fdmlearn.calculator.data import MAX_DIGITS
+
 __all__ = ["CarryAdder", "ColumnSums", "DigitColumns", "ReverseSteps"]
+
+# model.MAX_OPERANDS (importing it from there would be circular); the sum of
+# MAX_OPERANDS numbers of MAX_DIGITS digits has MAX_DIGITS + 2 digits.
+_MAX_OPERANDS = 100
+_MAX_STEPS = MAX_DIGITS + 2
+MAX_UNITS = 4096
+"""Widest carry cell (`CarryAdder(units=...)`, `build_calculator(adder_units=...)`)."""
+
+
+def check_layout(n_operands, n_digits, n_steps=None):
+    """The layer sizes, checked against MAX_OPERANDS, MAX_DIGITS and the sum's width."""
+    n_operands = check_int("n_operands", n_operands, minimum=1, maximum=_MAX_OPERANDS)
+    n_digits = check_int("n_digits", n_digits, minimum=1, maximum=MAX_DIGITS)
+    if n_steps is None:
+        return n_operands, n_digits
+    return n_operands, n_digits, check_int("n_steps", n_steps, minimum=n_digits, maximum=_MAX_STEPS)
 
 
 @keras.saving.register_keras_serializable(package="fdmlearn")
@@ -60,10 +79,13 @@ class ColumnSums(layers.Layer):
         running: bool = False,
         **kwargs,
     ):
+        n_operands, n_digits, n_steps = check_layout(n_operands, n_digits, n_steps)
+        keep = None if keep is None else check_int("keep", keep, minimum=1, maximum=n_operands)
+        running = check_bool("running", running)
         super().__init__(**kwargs)
-        self.n_operands, self.n_digits, self.n_steps = int(n_operands), int(n_digits), int(n_steps)
-        self.keep = None if keep is None else int(keep)
-        self.running = bool(running)
+        self.n_operands, self.n_digits, self.n_steps = n_operands, n_digits, n_steps
+        self.keep = keep
+        self.running = running
 
     @property
     def width(self) -> int:
@@ -129,8 +151,9 @@ class ReverseSteps(layers.Layer):
     """
 
     def __init__(self, axis: int = 1, **kwargs):
+        axis = check_int("axis", axis)
         super().__init__(**kwargs)
-        self.axis = int(axis)
+        self.axis = axis
 
     def call(self, x):
         return ops.flip(x, axis=self.axis)
@@ -155,8 +178,9 @@ class DigitColumns(layers.Layer):
     """
 
     def __init__(self, n_operands: int, n_digits: int, n_steps: int, **kwargs):
+        n_operands, n_digits, n_steps = check_layout(n_operands, n_digits, n_steps)
         super().__init__(**kwargs)
-        self.n_operands, self.n_digits, self.n_steps = int(n_operands), int(n_digits), int(n_steps)
+        self.n_operands, self.n_digits, self.n_steps = n_operands, n_digits, n_steps
 
     def call(self, probs):
         x = ops.reshape(probs, (-1, self.n_operands, self.n_digits, 10))
@@ -211,8 +235,10 @@ class CarryAdder(layers.Layer):
     """
 
     def __init__(self, units: int = 64, cumulative: bool = True, **kwargs):
+        units = check_int("units", units, minimum=1, maximum=MAX_UNITS)
+        cumulative = check_bool("cumulative", cumulative)
         super().__init__(**kwargs)
-        self.units, self.cumulative = int(units), bool(cumulative)
+        self.units, self.cumulative = units, cumulative
         self.hidden = [layers.Dense(self.units, activation="relu") for _ in range(2)]
         self.to_digit = layers.Dense(10)
         self.to_carry = layers.Dense(2)

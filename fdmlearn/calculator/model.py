@@ -34,6 +34,7 @@ from fdmlearn.calculator.data import (
     running_totals,
     to_chars,
 )
+from fdmlearn.calculator.layers import MAX_UNITS
 from fdmlearn.calculator.ragged import (
     add_digit_sequences,
     evaluate_sequences,
@@ -409,7 +410,8 @@ def build_calculator(
             `other_calculator.reader`: the same object, so training one
             calculator's reader trains the other's. It must have been built
             under the same `strategy`.
-        adder_units: Width of the default adder's GRU (None: the architecture's, 64).
+        adder_units: Width of the default adder's carry cell or GRU, 1 to `MAX_UNITS`
+            = 4096 (None: the architecture's, 64).
         strategy: A `tf.distribute.Strategy` to build (and later train) under,
             for example `tf.distribute.MirroredStrategy()` for several GPUs.
 
@@ -443,7 +445,7 @@ def build_calculator(
         raise error(f"architecture must be one of {names} or an Architecture, got {architecture!r}")
     if adder_units is not None:
         recipe = dataclasses.replace(
-            recipe, adder_units=check_int("adder_units", adder_units, minimum=1)
+            recipe, adder_units=check_int("adder_units", adder_units, minimum=1, maximum=MAX_UNITS)
         )
     strategy = check_strategy(strategy)
     with scope(strategy):

@@ -8,10 +8,19 @@ import numpy as np
 
 from fdmlearn._checks import check_array, check_int
 from fdmlearn.calculator.data import CalculatorDataset
+from fdmlearn.calculator.model import Calculator
 from fdmlearn.calculator.training import check_dataset
 from fdmlearn.plotting import new_figure
 
 __all__ = ["confusion_matrix", "plot_confusion_matrix", "plot_gallery", "plot_mistakes"]
+
+
+def _check_calc(calc: Any) -> Calculator:
+    if not isinstance(calc, Calculator):
+        raise TypeError(
+            f"calc must be a Calculator (see build_calculator), got {type(calc).__name__}"
+        )
+    return calc
 
 
 def confusion_matrix(true_digits: Any, read_digits: Any) -> np.ndarray:
@@ -55,7 +64,7 @@ def plot_gallery(calc: Any, dataset: CalculatorDataset, n: int = 6) -> Any:
         between them and the sums on the right, red where wrong.
 
     Raises:
-        TypeError: If `dataset` is not a `CalculatorDataset`.
+        TypeError: If `calc` is not a `Calculator` or `dataset` not a `CalculatorDataset`.
         ValueError: If it does not fit the calculator or `n < 1`.
 
     Examples:
@@ -66,6 +75,7 @@ def plot_gallery(calc: Any, dataset: CalculatorDataset, n: int = 6) -> Any:
         >>> len(fig.axes)  # 2 rows of: digit, "+", digit, sum
         8
     """
+    calc = _check_calc(calc)
     dataset = check_dataset(dataset, calc)
     n = min(check_int("n", n, minimum=1), len(dataset))
     pred = calc.predict(dataset.images[:n])
@@ -115,7 +125,7 @@ def plot_mistakes(calc: Any, dataset: CalculatorDataset, max_images: int = 16) -
         that no image was misread).
 
     Raises:
-        TypeError: If `dataset` is not a `CalculatorDataset`.
+        TypeError: If `calc` is not a `Calculator` or `dataset` not a `CalculatorDataset`.
         ValueError: If it does not fit the calculator or `max_images < 1`.
 
     Examples:
@@ -126,6 +136,7 @@ def plot_mistakes(calc: Any, dataset: CalculatorDataset, max_images: int = 16) -
         >>> fig._suptitle.get_text().endswith("digit images misread")  # untrained
         True
     """
+    calc = _check_calc(calc)
     dataset = check_dataset(dataset, calc)
     max_images = check_int("max_images", max_images, minimum=1)
     read = calc.read_digits(dataset.images)
@@ -164,7 +175,7 @@ def plot_confusion_matrix(calc: Any, dataset: CalculatorDataset) -> Any:
         log colour scale so that rare confusions show.
 
     Raises:
-        TypeError: If `dataset` is not a `CalculatorDataset`.
+        TypeError: If `calc` is not a `Calculator` or `dataset` not a `CalculatorDataset`.
         ValueError: If it does not fit the calculator.
 
     Examples:
@@ -177,6 +188,7 @@ def plot_confusion_matrix(calc: Any, dataset: CalculatorDataset) -> Any:
     """
     from matplotlib.colors import LogNorm
 
+    calc = _check_calc(calc)
     dataset = check_dataset(dataset, calc)
     counts = confusion_matrix(dataset.digits, calc.read_digits(dataset.images))
     fig = new_figure(figsize=(5.2, 4.6))

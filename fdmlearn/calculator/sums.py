@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from fdmlearn.calculator.layers import ColumnSums
+from fdmlearn.calculator.layers import ColumnSums, check_layout
 
 __all__ = ["SumLikelihood", "sum_probability_brute_force"]
 
@@ -56,8 +56,9 @@ class SumLikelihood(keras.losses.Loss):
     """
 
     def __init__(self, n_operands: int, n_digits: int, name: str = "sum_likelihood", **kwargs):
+        n_operands, n_digits = check_layout(n_operands, n_digits)
         super().__init__(name=name, **kwargs)
-        self.n_operands, self.n_digits = int(n_operands), int(n_digits)
+        self.n_operands, self.n_digits = n_operands, n_digits
         self._columns = ColumnSums(self.n_operands, self.n_digits, n_steps=self.n_digits)
 
     def call(self, y_true, y_pred):

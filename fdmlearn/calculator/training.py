@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 
+MAX_ADDER_SAMPLES = 10**7
+"""Most random digit sequences per `fit_adder` pass (checked before allocating them)."""
+
+
 def empty_history() -> keras.callbacks.History:
     """The History of a stage that did not run (0 epochs)."""
     history = keras.callbacks.History()
@@ -323,7 +327,8 @@ class Training:
         Args:
             train: Training sequences (required for the reference adder).
             epochs: Passes over the data (None: the architecture's, 20 or 3; 0 skips).
-            samples: Random sequences per pass (default adder only; None: 40,000).
+            samples: Random sequences per pass, 1 to `MAX_ADDER_SAMPLES` = 10**7
+                (default adder only; None: 40,000).
             batch_size: Sequences per step (None: 256).
             learning_rate: Peak learning rate, > 0 (None: 1e-2 or 1e-3).
             seed: Seed of the random digits: int >= 0, None or a Generator.
@@ -351,7 +356,10 @@ class Training:
         default = recipe.name == "default"
         epochs = check_int("epochs", recipe.adder_epochs if epochs is None else epochs, minimum=0)
         samples = check_int(
-            "samples", recipe.adder_samples if samples is None else samples, minimum=1
+            "samples",
+            recipe.adder_samples if samples is None else samples,
+            minimum=1,
+            maximum=MAX_ADDER_SAMPLES,
         )
         batch_size = check_int(
             "batch_size", recipe.adder_batch_size if batch_size is None else batch_size, minimum=1
