@@ -184,6 +184,8 @@ def test_calculator_evaluate_accepts_an_fdmlearn_calculator():
     calc = calculator.build_calculator(ex.n_operands, ex.n_digits)
     fb = ex.evaluate(calc, n=10, n_train=0)
     assert 0 <= fb.values["exact_sum_accuracy"] <= 1
+    with pytest.raises(ValueError, match=r"model reads sequences of 2 images.*have 6"):
+        ex.evaluate(calculator.build_calculator(2, 1), n=10)
 
 
 @pytest.mark.parametrize("call, error, message", CASES)

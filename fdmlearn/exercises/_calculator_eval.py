@@ -344,6 +344,12 @@ class _Evaluate:
         shape = getattr(model, "input_shape", None)
         if isinstance(shape, tuple) and len(shape) >= 2:
             want = tuple(s for s in shape[1:])
+            if len(want) >= 3 and want[0] is not None and want[0] != x.shape[1]:
+                raise ValueError(
+                    f"model reads sequences of {want[0]} images, but this exercise's have "
+                    f"{x.shape[1]} ({self.n_operands} operands x {self.n_digits} digits): "
+                    f"build it for {self.n_operands} operands of {self.n_digits} digits"
+                )
             if None not in want and int(np.prod(want)) == int(np.prod(x.shape[1:])):
                 x = x.reshape((len(x), *want))
             elif len(want) == 4 and want[-1] != 1:
