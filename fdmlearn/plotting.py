@@ -63,6 +63,24 @@ def new_figure(**kwargs: Any) -> NotebookFigure:
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from fdmlearn._checks import check_real
+
+    # Matplotlib accepts a NaN or negative size and fails much later, when drawing.
+    if kwargs.get("figsize") is not None:
+        figsize = kwargs["figsize"]
+        if isinstance(figsize, str | bytes) or not hasattr(figsize, "__len__"):
+            raise TypeError(
+                f"figsize must be two numbers (width, height) in inches, got {figsize!r:.40}"
+            )
+        if len(figsize) != 2:
+            raise ValueError(
+                f"figsize must be two numbers (width, height) in inches, got {figsize!r:.40}"
+            )
+        kwargs["figsize"] = tuple(
+            check_real(f"figsize[{i}]", v, minimum=0, open_min=True) for i, v in enumerate(figsize)
+        )
+    if kwargs.get("dpi") is not None:
+        kwargs["dpi"] = check_real("dpi", kwargs["dpi"], minimum=0, open_min=True)
     fig = NotebookFigure(**kwargs)
     FigureCanvasAgg(fig)
     return fig
@@ -85,6 +103,7 @@ def figure_to_html(fig: Figure, alt: str, *, fmt: str = "svg", close: bool = Tru
 
     Raises:
         ValueError: If `alt` is empty or `fmt` is not `"svg"` or `"png"`.
+        TypeError: If `fig` is not a Figure, `alt` not a string or `close` not a bool.
 
     Examples:
         >>> from fdmlearn.plotting import figure_to_html, new_figure
@@ -93,6 +112,13 @@ def figure_to_html(fig: Figure, alt: str, *, fmt: str = "svg", close: bool = Tru
         >>> figure_to_html(fig, alt="a diagonal line")[:45]
         '<img alt="a diagonal line" src="data:image/sv'
     """
+    from fdmlearn._checks import check_bool
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(alt, str):
+        raise TypeError(f"alt must be a string describing the figure, got {type(alt).__name__}")
+    close = check_bool("close", close)
     if not alt or not alt.strip():
         raise ValueError("alt must describe the figure (got an empty string)")
     mime = {"svg": "image/svg+xml", "png": "image/png"}

@@ -286,3 +286,43 @@ def test_import_fdmlearn_sets_quiet_tensorflow_logging():
         [sys.executable, "-c", "import fdmlearn._tf"], env=env, capture_output=True, text=True
     )
     assert out.returncode == 0 and out.stderr.strip() == "", out.stderr
+
+
+# --------------------------------------------------------------------------- figures, bad input
+
+
+def _fig():
+    from fdmlearn.plotting import new_figure
+
+    fig = new_figure(figsize=(2, 2))
+    fig.subplots().plot([0, 1], [0, 1])
+    return fig
+
+
+FIGURE_REJECTED = [
+    ("figsize-nan", lambda p: p.new_figure(figsize=(float("nan"), 1)), ValueError, r"figsize\[0\]"),
+    ("figsize-neg", lambda p: p.new_figure(figsize=(-1, 1)), ValueError, r"figsize\[0\].*> 0"),
+    ("figsize-str", lambda p: p.new_figure(figsize="big"), TypeError, r"figsize must be two"),
+    ("figsize-3", lambda p: p.new_figure(figsize=(1, 2, 3)), ValueError, r"figsize must be two"),
+    ("dpi-0", lambda p: p.new_figure(dpi=0), ValueError, r"dpi must be .*> 0"),
+    ("html-not-fig", lambda p: p.figure_to_html(5, "alt"), TypeError, r"fig must be a matplotlib"),
+    ("html-alt-int", lambda p: p.figure_to_html(_fig(), 5), TypeError, r"alt must be a string"),
+    (
+        "html-close-str",
+        lambda p: p.figure_to_html(_fig(), "a line", close="yes"),
+        TypeError,
+        r"close must be True or False",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [r[1:] for r in FIGURE_REJECTED],
+    ids=[r[0] for r in FIGURE_REJECTED],
+)
+def test_figure_helpers_reject_bad_input_before_matplotlib(call, error, message):
+    from fdmlearn import plotting
+
+    with pytest.raises(error, match=message):
+        call(plotting)

@@ -193,6 +193,7 @@ def gaussian_kernel(size: int = 5, sigma: float = 1.0, *, use_table: bool = True
     """
     size = _check_kernel_size(size, "size")
     sigma = _check_sigma(sigma)
+    use_table = check_bool("use_table", use_table)
     if use_table and size == 5 and sigma == 1.0:
         return GAUSSIAN_5X5_TABLE / 273.0
     r = (size - 1) // 2
