@@ -31,7 +31,7 @@ from fdmlearn.exercises._calculator_eval import (
     _Evaluate,
     _sum_width,
 )
-from fdmlearn.exercises.feedback import Document, Feedback, Part, setup_line
+from fdmlearn.exercises.feedback import Document, Feedback, Part, check_parts, setup_line
 
 __all__ = ["SEED_NOTEBOOK", "CalculatorExercise", "calculator"]
 
@@ -190,22 +190,7 @@ per-character accuracy on held-out sequences made of MNIST test images.
             ('calculator.sum_width_no_carry', 'calculator.char_as_exact')
         """
         known = ("sum_digits", "exact_from_char", "reader_bound", "carry_example")
-        given = {**(answers or {}), **parts}
-        for key in given:
-            if key not in known:
-                raise TypeError(
-                    f"check() got an unknown part {key!r}; the parts are {', '.join(known)}"
-                )
-        out = []
-        for key in known:
-            if key not in given:
-                out.append(Part(key, "missing", "not answered"))
-                continue
-            try:
-                out.append(getattr(self, f"_check_{key}")(given[key]))
-            except AnswerError as err:
-                out.append(Part(key, "incomplete", str(err)))
-        return Feedback(self.title, tuple(out))
+        return check_parts(self, known, {**(answers or {}), **parts})
 
     def _check_sum_digits(self, value: Any) -> Part:
         number = parse_number(value, "sum_digits").exact

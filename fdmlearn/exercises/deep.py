@@ -19,7 +19,7 @@ import numpy as np
 
 from fdmlearn._checks import check_bool, check_int, check_rng
 from fdmlearn.exercises._answers import AnswerError, parse_number, same_number
-from fdmlearn.exercises.feedback import Document, Feedback, Part, _register, setup_line
+from fdmlearn.exercises.feedback import Document, Feedback, Part, _register, check_parts, setup_line
 
 __all__ = ["CHANGES", "DeepExercise", "deep"]
 
@@ -345,22 +345,7 @@ weights multiply in too; the bound is for the activations alone).
             ('deep.params_no_biases', 'deep.bound_wrong_depth')
         """
         known = ("params", "shapes", "bound", "fixes")
-        given = {**(answers or {}), **parts}
-        for key in given:
-            if key not in known:
-                raise TypeError(
-                    f"check() got an unknown part {key!r}; the parts are {', '.join(known)}"
-                )
-        out = []
-        for key in known:
-            if key not in given:
-                out.append(Part(key, "missing", "not answered"))
-                continue
-            try:
-                out.append(getattr(self, f"_check_{key}")(given[key]))
-            except AnswerError as err:
-                out.append(Part(key, "incomplete", str(err)))
-        return Feedback(self.title, tuple(out))
+        return check_parts(self, known, {**(answers or {}), **parts})
 
     def _count(self, value: Any) -> int:
         number = parse_number(value, "params").exact

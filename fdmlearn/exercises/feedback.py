@@ -175,6 +175,32 @@ class Feedback:
         }
 
 
+def check_parts(exercise: Any, known: tuple[str, ...], given: dict[str, Any]) -> Feedback:
+    """Check each of `known` with `exercise._check_<part>`; unknown parts are a TypeError.
+
+    A part not given is "missing"; one the checker cannot read (`AnswerError`)
+    is "incomplete", with the reason. Shared by the exercises whose parts are
+    checked one by one and independently.
+    """
+    from fdmlearn.exercises._answers import AnswerError
+
+    for key in given:
+        if key not in known:
+            raise TypeError(
+                f"check() got an unknown part {key!r}; the parts are {', '.join(known)}"
+            )
+    out = []
+    for key in known:
+        if key not in given:
+            out.append(Part(key, "missing", "not answered"))
+            continue
+        try:
+            out.append(getattr(exercise, f"_check_{key}")(given[key]))
+        except AnswerError as err:
+            out.append(Part(key, "incomplete", str(err)))
+    return Feedback(exercise.title, tuple(out))
+
+
 def _md(text: str) -> str:
     return text.replace("*", r"\*").replace("_", r"\_")
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from fdmlearn._checks import check_rng
 from fdmlearn.exercises._answers import AnswerError, parse_number
-from fdmlearn.exercises.feedback import Document, Feedback, Part, _register, setup_line
+from fdmlearn.exercises.feedback import Document, Feedback, Part, _register, check_parts, setup_line
 
 __all__ = ["FiltersExercise", "filters"]
 
@@ -346,22 +346,7 @@ Layer 2, filter $o$: the Gaussian on input channel $o$, zeros on the other two
             "blur_channels",
             "output_shape",
         )
-        given = {**(answers or {}), **parts}
-        for key in given:
-            if key not in known:
-                raise TypeError(
-                    f"check() got an unknown part {key!r}; the parts are {', '.join(known)}"
-                )
-        out = []
-        for key in known:
-            if key not in given:
-                out.append(Part(key, "missing", "not answered"))
-                continue
-            try:
-                out.append(getattr(self, f"_check_{key}")(given[key]))
-            except AnswerError as err:
-                out.append(Part(key, "incomplete", str(err)))
-        return Feedback(self.title, tuple(out))
+        return check_parts(self, known, {**(answers or {}), **parts})
 
     def _check_layers(self, value: Any) -> Part:
         n = _int(value, "layers")
