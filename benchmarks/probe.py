@@ -64,6 +64,17 @@ def check(topic: str, *codes: str) -> None:
 NAN, INF = "float('nan')", "float('inf')"
 BAD_COUNTS = ["-1", "1.5", "True", "'3'", "None", NAN, "np.float32(2)", "[2]"]
 BAD_RATES = ["0", "-0.1", NAN, INF, "-" + INF, "'0.1'", "True", "[0.1]"]
+# Bad indices for a small dataset, tried on both Clips and CalculatorDataset.
+BAD_INDICES = [
+    "4",
+    "-5",
+    "1.5",
+    "'a'",
+    "None",
+    "np.array([True, False])",
+    "[0, 10]",
+    "np.array([0.5])",
+]
 
 # ---------------------------------------------------------------- set_seed
 bad(
@@ -496,20 +507,7 @@ bad(
     "cap.Clips(clips.videos, None)",
     "cap.Clips(None, clips.captions)",
     "cap.Clips(clips.videos[:1], [5])",
-    *(
-        f"clips[{v}]"
-        for v in [
-            "4",
-            "-5",
-            "1.5",
-            "'a'",
-            "None",
-            "np.array([True, False])",
-            "[0, 10]",
-            "np.array([0.5])",
-            "(0, 1)",
-        ]
-    ),
+    *(f"clips[{v}]" for v in [*BAD_INDICES, "(0, 1)"]),
     "clips.save('/nonexistent/dir/clips.npz')",
     "clips.save(5)",
     *(
@@ -724,19 +722,7 @@ bad(
     "calc.make_dataset(2, 2, 1, replace='yes')",
     "calc.make_dataset(20000, 2, 1, split='test', replace=False)",
     "calc.make_dataset(10**6, 100, 15)",
-    *(
-        f"ds[{v}]"
-        for v in [
-            "4",
-            "-5",
-            "1.5",
-            "'a'",
-            "None",
-            "np.array([True, False])",
-            "[0, 10]",
-            "np.array([0.5])",
-        ]
-    ),
+    *(f"ds[{v}]" for v in BAD_INDICES),
     "calc.n_sum_digits(0, 3)",
     "calc.n_sum_digits(2, 0)",
     "calc.n_sum_digits(1.5, 3)",

@@ -51,18 +51,7 @@ __all__ = [
     "set_seed",
 ]
 
-_SUBMODULES = {
-    "backprop",
-    "calculator",
-    "captioning",
-    "datasets",
-    "deep",
-    "errors",
-    "exercises",
-    "filters",
-    "plotting",
-    "records",
-}
+_SUBMODULES = set(__all__) - {"__version__", "set_seed"}  # the topics and helper modules
 
 
 def __getattr__(name: str) -> ModuleType:
