@@ -268,12 +268,33 @@ CASES = [
         r"with_bias",
     ),
     (
+        "eff-dense-only",
+        lambda: filters.effective_kernel(
+            keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        ),
+        ValueError,
+        r"model must hold a Conv2D or DepthwiseConv2D layer.*no convolution, only Dense layers",
+    ),
+    (
         "eff-empty",
         lambda: filters.effective_kernel(
             keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Dropout(0.1)])
         ),
         ValueError,
         r"no convolution",
+    ),
+    # the Keras model's own predict and calls
+    (
+        "cnn-predict-str",
+        lambda: filters.build_filter_cnn().predict("abc", verbose=0),
+        TypeError,
+        r"x must be an array of real numbers, got dtype <U3",
+    ),
+    (
+        "cnn-call-number",
+        lambda: filters.build_filter_cnn()(0.5),
+        ValueError,
+        r"x must be one image .* got an array of shape \(\)",
     ),
     # plots
     (

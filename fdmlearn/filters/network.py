@@ -8,6 +8,7 @@ bias), which is what a trained network can be compared on.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,12 @@ class FilterCNN(CheckedInputs):
     network and its NumPy reference agree on bad input too. Otherwise a plain
     functional `keras.Model`.
     """
+
+    @staticmethod
+    def _concrete(x: Any) -> bool:
+        # A string or a number is no input Keras knows either: checked here,
+        # so the message names x instead of Keras' "Unrecognized data type".
+        return isinstance(x, str | bytes | numbers.Number) or CheckedInputs._concrete(x)
 
     def _check_inputs(self, x: Any) -> None:
         _check_images(np.asarray(x), "x", takes_scale=False)
@@ -195,14 +202,17 @@ def true_effective_kernel(kernel_size: int = 5, sigma: float = 1.0) -> np.ndarra
     return np.einsum("yx,oi->yxio", g, SEPIA)
 
 
+_CONVOLUTIONS = keras.layers.Conv2D | keras.layers.DepthwiseConv2D
+
+
 def _as_conv(layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray] | None:
     """A linear layer as (kernel (k, k, in, out), bias (out,)); None for an identity."""
     if isinstance(layer, keras.layers.InputLayer | keras.layers.Dropout):
         return None
     if isinstance(layer, keras.layers.Activation) and layer.activation is keras.activations.linear:
         return None
-    convolution = keras.layers.Conv2D | keras.layers.DepthwiseConv2D | keras.layers.Dense
-    if not isinstance(layer, convolution) or isinstance(layer, keras.layers.Conv2DTranspose):
+    linear = isinstance(layer, _CONVOLUTIONS | keras.layers.Dense)
+    if not linear or isinstance(layer, keras.layers.Conv2DTranspose):
         raise ValueError(
             f"layer {layer.name!r} ({type(layer).__name__}) is not a linear convolution, so the "
             "model is not one convolution (build_filter_cnn(clip=True) adds such a clip layer; "
@@ -275,7 +285,8 @@ def effective_kernel(model: keras.Model, *, with_bias: bool = False) -> Any:
     Raises:
         TypeError: If `model` is not a Keras model.
         ValueError: If a layer is not linear (an activation, a clip, pooling),
-            has strides or dilation, or the model has no convolution.
+            has strides or dilation, or the model has no convolution (no
+            `Conv2D` or `DepthwiseConv2D`: `Dense` layers alone do not count).
 
     Examples:
         >>> import numpy as np
@@ -297,6 +308,12 @@ def effective_kernel(model: keras.Model, *, with_bias: bool = False) -> Any:
         conv = _as_conv(layer)
         if conv is not None:
             composed = conv if composed is None else _compose(composed, conv)
-    if composed is None:
-        raise ValueError(f"model {model.name!r} has no convolution to compose")
+    # A Dense layer is a 1x1 convolution only on images; Dense layers alone
+    # are a model on vectors, whose "kernel" would mean nothing.
+    if composed is None or not any(isinstance(x, _CONVOLUTIONS) for x in model.layers):
+        only = ", only Dense layers" if composed is not None else ""
+        raise ValueError(
+            f"model must hold a Conv2D or DepthwiseConv2D layer to compose, but model "
+            f"{model.name!r} has no convolution{only}"
+        )
     return composed if with_bias else composed[0]
