@@ -34,6 +34,7 @@ from __future__ import annotations
 import numbers
 import random
 import time
+import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -202,16 +203,72 @@ def _check_y(name: str, y: Any, num_classes: int) -> np.ndarray:
     return a.astype(np.float32, copy=False)
 
 
+def _keras_loss_name(loss: Any) -> str | None:
+    """The name of a built-in Keras loss (a name, a loss object or function), else None."""
+    if isinstance(loss, str):
+        return loss
+    owner = loss if isinstance(loss, types.FunctionType) else type(loss)
+    if not getattr(owner, "__module__", "").startswith("keras"):
+        return None  # a loss of the user's own: what it expects is its business
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None)
+
+
 @keras.saving.register_keras_serializable(package="fdmlearn")
 class PixelMLP(CheckedInputs):
     """The Keras model `build_mlp` returns: it refuses NaN, integer or 0..255 pixels.
+
+    Given arrays, its `fit` and `evaluate` also check the targets against the
+    compiled Keras loss: class indices in 0..C-1 for a sparse loss, else
+    (N, C) targets such as one-hot labels, so that class indices given to
+    `categorical_crossentropy` say so instead of failing inside Keras.
 
     A plain functional `keras.Model` in every other way (it saves and loads
     through `keras.saving`); see `fdmlearn._training.CheckedInputs` for what is checked when.
     """
 
+    @staticmethod
+    def _concrete(x: Any) -> bool:
+        # A string or a number is no input Keras knows either: checked here,
+        # so the message names x instead of Keras' "Unrecognized data type".
+        return isinstance(x, str | bytes | numbers.Number) or CheckedInputs._concrete(x)
+
     def _check_inputs(self, x: Any) -> None:
         _check_x("x", np.asarray(x), self.input_shape[-1])
+
+    def _check_targets(self, y: Any) -> None:
+        name = _keras_loss_name(getattr(self, "loss", None))
+        if y is None or name is None or not self._concrete(y):
+            return
+        classes = int(self.output_shape[-1])
+        a = check_array("y", y, kind="float")
+        if "sparse" in name:
+            if a.ndim not in (1, 2) or a.shape[1:] not in ((), (1,)):
+                raise ValueError(
+                    f"y must hold class indices of shape (N,) for the loss {name!r}, "
+                    f"got shape {a.shape}"
+                )
+            check_array("y", a, minimum=0, maximum=classes - 1)
+            return
+        if a.shape[1:] != (classes,):
+            hint = (
+                f": these look like class indices; one-hot encode them with "
+                f"keras.utils.to_categorical(y, {classes}), or compile with "
+                "loss='sparse_categorical_crossentropy'"
+                if a.ndim == 1
+                else ""
+            )
+            raise ValueError(
+                f"y must have shape (N, {classes}), one target per model output, for the loss "
+                f"{name!r}, got shape {a.shape}{hint}"
+            )
+
+    def fit(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._check_targets(y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        self._check_targets(y)
+        return super().evaluate(x, y, *args, **kwargs)
 
 
 def _check_xy(
@@ -910,14 +967,20 @@ class GradientNormHistory(keras.callbacks.Callback):
         x: A fixed batch of images, (N, 784) floats.
         y: Its labels, class indices or one-hot.
         every: Record every this many training steps (>= 1).
+        num_classes: Number of classes the labels are checked against here
+            (>= 2); None: the width of one-hot labels, or 10 (MNIST's digits)
+            for class indices. The model's own number of classes is checked
+            again when training starts.
 
     Attributes:
         steps: The training steps at which norms were recorded.
         norms: `{layer name: [norm at each recorded step]}`.
 
     Raises:
-        ValueError: If `every` < 1 or the batch has the wrong shape or values.
-        TypeError: If `every` is not an integer or the batch not numbers.
+        ValueError: If `every` < 1, `num_classes` < 2, the batch has the wrong
+            shape or values, or a label is not a class in 0..num_classes-1.
+        TypeError: If `every` or `num_classes` is not an integer, the batch
+            not numbers, or class indices not integers.
 
     Examples:
         >>> (x, y), _ = mnist_flat(train_size=512, test_size=1)
@@ -931,13 +994,27 @@ class GradientNormHistory(keras.callbacks.Callback):
         ['hidden1', 'hidden2', 'output']
     """
 
-    def __init__(self, x: Any, y: Any, every: int = 50) -> None:
+    def __init__(self, x: Any, y: Any, every: int = 50, *, num_classes: int | None = None) -> None:
         super().__init__()
         self.every = check_int("every", every, minimum=1)
-        # Labels may name any number of classes: they are checked against the
-        # model once it is known (on_train_begin).
         self.x = check_images("x", x, ndim=2)
         self.y = check_array("y", y, ndim=(1, 2), kind="float")
+        # Checked here, not only once the model is known (on_train_begin): a
+        # label out of range would otherwise surface mid-fit. The labels are
+        # kept as given, for a model with more classes than `num_classes`.
+        if num_classes is not None:
+            num_classes = check_int("num_classes", num_classes, minimum=2)
+        elif self.y.ndim == 2:
+            num_classes = self.y.shape[1]
+        try:
+            _check_y("y", self.y, num_classes or NUM_CLASSES)
+        except ValueError as err:
+            if num_classes is not None:
+                raise
+            raise ValueError(
+                f"{err} (class indices are checked against {NUM_CLASSES} classes, MNIST's "
+                "digits: pass num_classes for a model with more)"
+            ) from None
         if len(self.x) != len(self.y) or len(self.x) == 0:
             raise ValueError(
                 f"x and y must be non-empty and of equal length, got {len(self.x)} images "

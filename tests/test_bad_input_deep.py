@@ -47,6 +47,12 @@ def _fit(x=X, y=ONE_HOT, **kwargs):
     return model.fit(x, y, **{"epochs": 1, "verbose": 0, **kwargs})
 
 
+def _sparse():
+    model = deep.build_mlp(1, units=8, seed=0)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
 def _study(**kwargs):
     return deep.depth_study(**{"depths": (1,), "epochs": 1, "verbose": 0, **kwargs})
 
@@ -286,6 +292,36 @@ CASES = [
         r"x must hold finite",
     ),
     ("tracker-length", lambda: deep.GradientNormHistory(X, Y[:2]), ValueError, r"equal length"),
+    (
+        "tracker-labels-10",
+        lambda: deep.GradientNormHistory(X, Y + 10),
+        ValueError,
+        r"y must be <= 9.*got a maximum of 13.*num_classes",
+    ),
+    (
+        "tracker-labels-num-classes",
+        lambda: deep.GradientNormHistory(X, Y + 10, num_classes=12),
+        ValueError,
+        r"y must be <= 11",
+    ),
+    (
+        "tracker-labels-neg",
+        lambda: deep.GradientNormHistory(X, Y - 1),
+        ValueError,
+        r"y must be >= 0",
+    ),
+    (
+        "tracker-onehot-classes",
+        lambda: deep.GradientNormHistory(X, ONE_HOT, num_classes=3),
+        ValueError,
+        r"y must have shape \(any, 3\)",
+    ),
+    (
+        "tracker-num-classes-float",
+        lambda: deep.GradientNormHistory(X, Y, num_classes=10.0),
+        TypeError,
+        r"num_classes must be an integer",
+    ),
     # plots
     (
         "plot-acts-bins-huge",
@@ -348,6 +384,40 @@ CASES = [
     ("fit-length", lambda: _fit(y=ONE_HOT[:3]), ValueError, r"x and y must have the same length"),
     ("fit-batch-0", lambda: _fit(batch_size=0), ValueError, r"batch_size must be an integer >= 1"),
     ("fit-epochs-float", lambda: _fit(epochs=1.5), TypeError, r"epochs must be an integer"),
+    (
+        "fit-class-indices",
+        lambda: _fit(y=Y),
+        ValueError,
+        r"y must have shape \(N, 10\).*got shape \(4,\).*to_categorical",
+    ),
+    (
+        "fit-onehot-width",
+        lambda: _fit(y=ONE_HOT[:, :5]),
+        ValueError,
+        r"y must have shape \(N, 10\).*got shape \(4, 5\)",
+    ),
+    ("fit-x-str", lambda: _fit(x="abc"), TypeError, r"x must be an array of real numbers"),
+    ("fit-y-str", lambda: _fit(y="abc"), TypeError, r"y must be an array of numbers"),
+    (
+        "evaluate-class-indices",
+        lambda: deep.RECIPES["baseline"].build(1, seed=0).evaluate(X, Y, verbose=0),
+        ValueError,
+        r"y must have shape \(N, 10\)",
+    ),
+    ("predict-str", lambda: _model().predict("abc", verbose=0), TypeError, r"x must be an array"),
+    ("call-number", lambda: _model()(0.5), ValueError, r"x must have shape \(any, 784\)"),
+    (
+        "sparse-fit-labels-10",
+        lambda: _sparse().fit(X, Y + 10, epochs=1, verbose=0),
+        ValueError,
+        r"y must be <= 9",
+    ),
+    (
+        "sparse-fit-onehot",
+        lambda: _sparse().fit(X, ONE_HOT, epochs=1, verbose=0),
+        ValueError,
+        r"y must hold class indices of shape \(N,\).*sparse_categorical_crossentropy",
+    ),
 ]
 
 
@@ -376,8 +446,23 @@ def test_bad_input(call, error, pattern):
             verbose=np.int64(0),
         ),
         lambda: deep.gradient_norms(_model(), X.astype(np.float64), Y.astype(np.uint8)),
+        lambda: deep.GradientNormHistory(X, Y + 10, num_classes=np.int64(14)),
+        lambda: deep.GradientNormHistory(X, np.eye(3)[Y % 3]),
+        lambda: _sparse().fit(X, Y, epochs=1, verbose=0),
+        lambda: _sparse().evaluate(X, Y[:, None], verbose=0),
     ],
-    ids=["build", "mnist_flat", "recipe-build", "recipe", "study", "norms"],
+    ids=[
+        "build",
+        "mnist_flat",
+        "recipe-build",
+        "recipe",
+        "study",
+        "norms",
+        "tracker-classes",
+        "tracker-3-one-hot",
+        "sparse-fit",
+        "sparse-evaluate",
+    ],
 )
 def test_numpy_scalars_and_dtypes_are_accepted(call):
     call()
@@ -456,3 +541,16 @@ def test_pixel_mlp_saves_and_loads(tmp_path):
     again = keras.saving.load_model(tmp_path / "mlp.keras")
     assert isinstance(again, deep.PixelMLP)
     assert np.allclose(again(X).numpy(), model(X).numpy())
+
+
+def test_refused_targets_and_inputs_leave_the_weights_alone():
+    model = deep.RECIPES["baseline"].build(1, seed=0)
+    before = [w.numpy().copy() for w in model.weights]
+    for x, y, error in [
+        (X, Y, ValueError),
+        (X, ONE_HOT[:, :5], ValueError),
+        ("abc", ONE_HOT, TypeError),
+    ]:
+        with pytest.raises(error, match=r"^[xy] must"):
+            model.fit(x, y, epochs=1, verbose=0)
+    assert all(np.array_equal(a, w.numpy()) for a, w in zip(before, model.weights, strict=True))
