@@ -26,7 +26,19 @@ def env():
         "data": data,
         "other": calculator.make_dataset(2, 1 + 1, 2, split="test", seed=0),
         "x": data.images,
+        "nan": _replaced(data, np.nan),
+        "255": _replaced(data, 255.0),
+        "ragged nan": _replaced(MD(3, n_digits=(1, 2), split="test", seed=0), np.nan),
     }
+
+
+def _replaced(data, value):
+    """A copy of `data` whose images were swapped after its checks for ones holding `value`."""
+    data = data[:]
+    images = np.array(data.images)
+    images.flat[images.size // 2] = value
+    object.__setattr__(data, "images", images)
+    return data
 
 
 def _images(**change):
@@ -401,6 +413,88 @@ CASES = [
         ValueError,
         r"samples must .*<= 10000000",
     ),
+    # a dataset's images replaced after its checks are checked again where it is used
+    (
+        "predict replaced nan",
+        lambda e: e["calc"].predict(e["nan"]),
+        ValueError,
+        r"images\.images must hold finite.*changed since",
+    ),
+    (
+        "predict replaced 255",
+        lambda e: e["calc"].predict(e["255"]),
+        ValueError,
+        r"images\.images must hold pixels in \[0, 1\].*255",
+    ),
+    (
+        "predict ragged replaced",
+        lambda e: e["calc"].predict(e["ragged nan"]),
+        ValueError,
+        r"images\.images must hold finite",
+    ),
+    (
+        "evaluate ragged replaced",
+        lambda e: e["calc"].evaluate(e["ragged nan"]),
+        ValueError,
+        r"dataset\.images must hold finite",
+    ),
+    (
+        "read_digits replaced",
+        lambda e: e["calc"].read_digits(e["nan"]),
+        ValueError,
+        r"images\.images must hold finite",
+    ),
+    (
+        "evaluate replaced",
+        lambda e: e["calc"].evaluate(e["nan"]),
+        ValueError,
+        r"dataset\.images must hold finite",
+    ),
+    (
+        "fit_reader replaced",
+        lambda e: e["calc"].fit_reader(e["nan"], epochs=1, verbose=0),
+        ValueError,
+        r"train\.images must hold finite",
+    ),
+    (
+        "fit_reader validation replaced",
+        lambda e: e["calc"].fit_reader(e["data"], epochs=1, validation=e["nan"], verbose=0),
+        ValueError,
+        r"validation\.images must hold finite",
+    ),
+    (
+        "fit_adder replaced",
+        lambda e: e["calc"].fit_adder(e["255"], epochs=1, samples=8, verbose=0),
+        ValueError,
+        r"train\.images must hold pixels in \[0, 1\]",
+    ),
+    (
+        "fine_tune replaced",
+        lambda e: e["calc"].fine_tune(e["nan"], verbose=0),
+        ValueError,
+        r"train\.images must hold finite",
+    ),
+    (
+        "fit replaced",
+        lambda e: e["calc"].fit(
+            e["nan"], reader_epochs=1, adder_epochs=1, fine_tune_epochs=0, verbose=0
+        ),
+        ValueError,
+        r"train\.images must hold finite",
+    ),
+    (
+        "fit validation replaced",
+        lambda e: e["calc"].fit(
+            e["data"],
+            reader_epochs=1,
+            adder_epochs=1,
+            fine_tune_epochs=0,
+            validation=e["nan"],
+            verbose=0,
+        ),
+        ValueError,
+        r"validation\.images must hold finite",
+    ),
     # a dataset's arrays are read-only: a NaN cannot slip in after the checks
     ("write images", lambda e: _write(e["data"].images), ValueError, r"read-only"),
     ("write digits", lambda e: _write(e["data"].digits), ValueError, r"read-only"),
@@ -484,6 +578,8 @@ def test_a_refused_fit_leaves_the_weights_alone(env) -> None:
         lambda: calc.fit_reader(data, learning_rate=0),
         lambda: calc.fit_adder(epochs=1.5),
         lambda: calc.fine_tune(env["other"]),
+        lambda: calc.fit(env["nan"], reader_epochs=1, adder_epochs=1, verbose=0),
+        lambda: calc.fit(data, reader_epochs=1, adder_epochs=1, validation=env["nan"], verbose=0),
     ):
         with pytest.raises((TypeError, ValueError)):
             call()

@@ -42,7 +42,7 @@ from fdmlearn.calculator.ragged import (
     predict_sequences,
     sequences_from_array,
 )
-from fdmlearn.calculator.training import Training, check_dataset
+from fdmlearn.calculator.training import Training, check_dataset, check_dataset_images
 
 __all__ = ["MAX_OPERANDS", "Calculator", "build_calculator", "load_calculator"]
 
@@ -253,7 +253,8 @@ class Calculator(Training):
         if cumulative is not None:
             cumulative = check_bool("cumulative", cumulative)
         if isinstance(images, CalculatorDataset) and images.ragged:
-            return predict_sequences(self, images.sequences, cumulative, checked=True)
+            sequences = check_dataset_images(images, "images").sequences
+            return predict_sequences(self, sequences, cumulative, checked=True)
         if is_ragged(images):
             return predict_sequences(self, images, cumulative)
         if cumulative is not None and cumulative != self.cumulative:
@@ -304,7 +305,7 @@ class Calculator(Training):
         ValueError, an empty one too.
         """
         if isinstance(dataset, CalculatorDataset) and dataset.ragged and len(dataset):
-            return evaluate_sequences(self, dataset)
+            return evaluate_sequences(self, check_dataset_images(dataset))
         dataset = check_dataset(dataset, self)
         if len(dataset) == 0:
             raise ValueError("dataset must hold at least one sequence to evaluate on")

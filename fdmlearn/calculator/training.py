@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
-from fdmlearn._checks import check_choice, check_int, check_real, check_rng
+from fdmlearn._checks import check_choice, check_images, check_int, check_real, check_rng
 from fdmlearn._training import check_callbacks, fit_keras, predict_arrays, scope
 from fdmlearn.calculator.data import (
     IMAGE_SHAPE,
@@ -45,8 +45,40 @@ def empty_history() -> keras.callbacks.History:
     return history
 
 
+_ONE = np.float32(1.0).view(np.uint32)
+
+
+def check_dataset_images(dataset: CalculatorDataset, name: str = "dataset") -> CalculatorDataset:
+    """`dataset` if its images are still finite float32 pixels in [0, 1] of its shape.
+
+    A dataset's images are checked when it is made, and read-only, but they
+    can still be replaced after (`object.__setattr__`), so every function
+    that uses a dataset checks them again. In one pass, without a temporary:
+    read as unsigned integers, the float32 values in [+0, 1] are exactly the
+    bit patterns up to that of 1.0, and negatives, NaN and infinities all lie
+    above it. Only when that fails (or for another dtype or shape) does the
+    full `check_images` run, for its message (and to let -0.0 pass).
+    """
+    images = dataset.images
+    shape = (len(dataset), dataset.sequence_length, *IMAGE_SHAPE)
+    if (
+        isinstance(images, np.ndarray)
+        and images.dtype == np.float32
+        and images.shape == shape
+        and (images.size == 0 or images.view(np.uint32).max() <= _ONE)
+    ):
+        return dataset
+    try:
+        check_images(f"{name}.images", images, shape=shape)
+    except (TypeError, ValueError) as err:
+        raise type(err)(
+            f"{err} (a dataset's images are checked when it is made, so they were changed since)"
+        ) from None
+    return dataset
+
+
 def check_dataset(dataset: Any, calc: Any, name: str = "dataset") -> CalculatorDataset:
-    """`dataset` if it is a CalculatorDataset laid out as `calc` expects."""
+    """`dataset` if it is a CalculatorDataset laid out as `calc` expects, images intact."""
     if not isinstance(dataset, CalculatorDataset):
         raise TypeError(
             f"{name} must be a CalculatorDataset (see make_dataset), got {type(dataset).__name__}"
@@ -56,7 +88,7 @@ def check_dataset(dataset: Any, calc: Any, name: str = "dataset") -> CalculatorD
             f"{name} holds {dataset.n_operands} operands of {dataset.n_digits} digits, "
             f"but the calculator adds {calc.n_operands} operands of {calc.n_digits} digits"
         )
-    return dataset
+    return check_dataset_images(dataset, name)
 
 
 def _wrapped(part: keras.Model) -> keras.Model:
@@ -205,7 +237,8 @@ class Training:
 
         Raises:
             TypeError: If `train` is not a `CalculatorDataset` or a number has the wrong type.
-            ValueError: If `train` holds another layout or a number is out of range.
+            ValueError: If `train` or `validation` holds another layout or images
+                that are no longer finite pixels in [0, 1], or a number is out of range.
             NonFiniteLossError: If the loss became NaN or infinite (weights restored).
 
         Examples:
@@ -341,8 +374,9 @@ class Training:
 
         Raises:
             TypeError: If `train` is given but not a `CalculatorDataset`.
-            ValueError: If the reference adder gets no `train`, `train` holds
-                another layout, or a number is out of range.
+            ValueError: If the reference adder gets no `train`, `train` or
+                `validation` holds another layout or images that are no longer
+                finite pixels in [0, 1], or a number is out of range.
             NonFiniteLossError: If the loss became NaN or infinite (weights restored).
 
         Examples:
@@ -457,7 +491,8 @@ class Training:
 
         Raises:
             TypeError: If `train` is not a `CalculatorDataset` or a number has the wrong type.
-            ValueError: If `train` holds another layout or a number is out of range.
+            ValueError: If `train` or `validation` holds another layout or images
+                that are no longer finite pixels in [0, 1], or a number is out of range.
             NonFiniteLossError: If the loss became NaN or infinite (weights restored).
 
         Examples:
@@ -544,8 +579,9 @@ class Training:
             `adder_loss`, `fine_tune_loss`, ...).
 
         Raises:
-            TypeError: If `train` is not a `CalculatorDataset`.
-            ValueError: If it holds another number of operands or digits.
+            TypeError: If `train` or `validation` is not a `CalculatorDataset`.
+            ValueError: If one holds another number of operands or digits, or
+                images that are no longer finite pixels in [0, 1].
             NonFiniteLossError: If a stage's loss became NaN or infinite.
 
         Examples:
@@ -557,6 +593,8 @@ class Training:
             ['adder_loss', 'fine_tune_loss', 'reader_accuracy', 'reader_loss']
         """
         train = check_dataset(train, self, "train")
+        if validation is not None:  # before any stage trains, not only at the stage that reads it
+            validation = check_dataset(validation, self, "validation")
         if fine_tune_epochs is None:
             fine_tune_epochs = self.recipe.fine_tune_epochs
         common = {"validation": validation, "callbacks": callbacks, "verbose": verbose}
