@@ -226,7 +226,9 @@ SUMS_ONLY_ANCHORS = {  # published exact-sum accuracy, learning from sums only
 }
 
 
-def sums_only_run(n_digits: int, seed: int, epochs: int, log, starts: int = 1) -> dict:
+def sums_only_run(
+    n_digits: int, seed: int, epochs: int, log, starts: int = 1, batch_size: int | None = None
+) -> dict:
     """One run of the multi-digit MNIST-addition protocol, sums only.
 
     N-digit + N-digit numbers, each MNIST training image used once (60,000 / 2N
@@ -260,6 +262,7 @@ def sums_only_run(n_digits: int, seed: int, epochs: int, log, starts: int = 1) -
         first = calc.fit_reader(
             train,
             epochs=epochs if starts == 1 else 1,
+            batch_size=batch_size,
             supervision="sum",
             callbacks=[DigitCurve()],
             verbose=0,
@@ -271,7 +274,12 @@ def sums_only_run(n_digits: int, seed: int, epochs: int, log, starts: int = 1) -
     if starts > 1:
         curve[:] = [curve[best_start]]
         history = calc.fit_reader(
-            train, epochs=epochs - 1, supervision="sum", callbacks=[DigitCurve()], verbose=0
+            train,
+            epochs=epochs - 1,
+            batch_size=batch_size,
+            supervision="sum",
+            callbacks=[DigitCurve()],
+            verbose=0,
         )
     calc.fit_adder(verbose=0)
     predicted = calc.predict(test)
@@ -289,7 +297,8 @@ def sums_only_run(n_digits: int, seed: int, epochs: int, log, starts: int = 1) -
             1,
         ),
         "starts": starts,
-        "batch_size": max(32, 256 // (2 * n_digits)),  # fit_reader's default for sums
+        # fit_reader's default for sums unless --batch-size
+        "batch_size": batch_size or max(32, 256 // (2 * n_digits)),
         "start_losses_after_epoch_1": start_losses if starts > 1 else None,
         "adder_seconds": round(calc.timings["adder"], 1),
         "exact_sum_accuracy": float(np.mean(predicted == test.sums)),
@@ -308,7 +317,9 @@ def sums_only(args) -> None:
     runs = []
     for n_digits in args.sums:
         for seed in args.seeds:
-            runs.append(sums_only_run(n_digits, seed, args.epochs, print, args.starts))
+            runs.append(
+                sums_only_run(n_digits, seed, args.epochs, print, args.starts, args.batch_size)
+            )
             print(json.dumps({k: v for k, v in runs[-1].items() if "per_epoch" not in k}))
     _add_entry(
         "sums_only", {"started": start, "load_average_1m_at_start": load_at_start, "runs": runs}
@@ -381,6 +392,8 @@ def robust(args) -> None:
                 "train_seed": 987 + seed,
                 **scores,
                 "training_minutes": round(sum(calc.timings.values()) / 60, 2),
+                "stage_seconds": {k: round(v, 1) for k, v in calc.timings.items()},
+                "reader_epochs": calc.recipe.reader_epochs,
             }
         )
         print(runs[-1], flush=True)
@@ -423,6 +436,12 @@ def main() -> None:
         type=int,
         default=1,
         help="with --sums: readers started per run; the lowest training loss after 1 epoch goes on",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="with --sums: sums per step (default: fit_reader's, 256 images' worth, at least 32)",
     )
     parser.add_argument(
         "--generalisation",

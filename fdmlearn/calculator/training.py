@@ -478,7 +478,7 @@ class Training:
             max_sequences: Use only the first this many sequences of `train`
                 (None: all). Each sequence runs the reader on every one of
                 its images, so a pass over 60,000 sequences of 6 digits costs
-                as much as 6 epochs of the reader; 10,000 are plenty to adapt it.
+                as much as 6 reader epochs; 10,000 are plenty to adapt it.
             batch_size: Sequences per step (None: 64).
             learning_rate: Adam's learning rate, > 0 (None: 1e-4, small, to
                 refine, not relearn).
