@@ -21,7 +21,7 @@ multi-digit MNIST-addition benchmark instead (the reader learns from sums
 alone) and adds its runs to the record under "sums_only". `--generalisation`
 checks the carry adder on 100,000 long sums ("adder_generalisation"), and
 `--robust --seeds 0 1 2` trains 3 + 3 digits once per seed and tests on an
-unseen test seed ("robust_3x3"; about 12 minutes a seed on 2 cores).
+unseen test seed ("robust_3x3"; about 14 minutes a seed on 2 cores).
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ SEED_NOTEBOOK = {  # what the seed notebook reported (3 + 3 digits)
     "adder_char_accuracy": 0.951,
     "char_accuracy": 0.826225,
 }
+# The robustness runs test on sequences drawn with this seed. It was picked
+# after every setting was fixed (2026-12-02) and used for nothing else.
+TEST_SEED = 20261202
 TARGETS = {
     "exact_sum_accuracy": 0.97,
     "digit_accuracy": 0.995,
@@ -378,7 +381,7 @@ def generalisation(args) -> None:
 def robust(args) -> None:
     """3 + 3 digits with the default fit, one run per training seed, on an unseen test seed."""
     load_at_start = round(os.getloadavg()[0], 2)
-    test = calculator.make_dataset(10_000, 2, 3, split="test", seed=20261125)
+    test = calculator.make_dataset(10_000, 2, 3, split="test", seed=TEST_SEED)
     runs = []
     for seed in args.seeds:
         train = calculator.make_dataset(60_000, 2, 3, split="train", seed=987 + seed)
@@ -403,7 +406,7 @@ def robust(args) -> None:
         "robust_3x3",
         {
             "load_average_1m_at_start": load_at_start,
-            "test_seed": 20261125,
+            "test_seed": TEST_SEED,
             "runs": runs,
             "exact_sum_accuracy_mean": float(np.mean(exact)),
             "exact_sum_accuracy_min": float(np.min(exact)),

@@ -3,7 +3,7 @@
 Each architecture is a frozen `Architecture` (like `fdmlearn.deep.Recipe`):
 which reader and adder it builds, and the settings each training stage uses
 when a `fit` argument is left at `None`. Make a variant with
-`dataclasses.replace(ARCHITECTURES["default"], reader_epochs=10)` and pass
+`dataclasses.replace(ARCHITECTURES["default"], reader_epochs=12)` and pass
 it as `build_calculator(architecture=...)`.
 """
 
@@ -53,7 +53,7 @@ class Architecture:
     name: str
     description: str
     adder: str = "carry"
-    reader_epochs: int = 6
+    reader_epochs: int = 10
     reader_learning_rate: float = 3e-3
     reader_batch_size: int = 128
     adder_epochs: int = 20

@@ -219,7 +219,7 @@ class Training:
 
         Args:
             train: Training sequences.
-            epochs: Passes over the data (None: the architecture's, 6 or 1; 0 skips).
+            epochs: Passes over the data (None: the architecture's, 10 or 1; 0 skips).
             batch_size: Images (default) or sequences (reference) per step
                 (None: the architecture's, 128).
             learning_rate: Peak learning rate, > 0 (None: the architecture's,
