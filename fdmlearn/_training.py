@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -184,7 +185,9 @@ class CheckedInputs(keras.Model):
 
     @staticmethod
     def _concrete(x: Any) -> bool:
-        return isinstance(x, np.ndarray | list) or (
+        # A string or a number is no input Keras knows either: checked here,
+        # so the message names x instead of Keras' "Unrecognized data type".
+        return isinstance(x, np.ndarray | list | str | bytes | numbers.Number) or (
             tf.is_tensor(x) and not isinstance(x, keras.KerasTensor) and tf.executing_eagerly()
         )
 

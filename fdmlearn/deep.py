@@ -226,12 +226,6 @@ class PixelMLP(CheckedInputs):
     through `keras.saving`); see `fdmlearn._training.CheckedInputs` for what is checked when.
     """
 
-    @staticmethod
-    def _concrete(x: Any) -> bool:
-        # A string or a number is no input Keras knows either: checked here,
-        # so the message names x instead of Keras' "Unrecognized data type".
-        return isinstance(x, str | bytes | numbers.Number) or CheckedInputs._concrete(x)
-
     def _check_inputs(self, x: Any) -> None:
         _check_x("x", np.asarray(x), self.input_shape[-1])
 

@@ -580,6 +580,12 @@ def test_a_refused_fit_leaves_the_weights_alone(env) -> None:
         lambda: calc.fine_tune(env["other"]),
         lambda: calc.fit(env["nan"], reader_epochs=1, adder_epochs=1, verbose=0),
         lambda: calc.fit(data, reader_epochs=1, adder_epochs=1, validation=env["nan"], verbose=0),
+        # a later stage's bad setting is refused before the reader trains
+        lambda: calc.fit(data, reader_epochs=1, adder_epochs=-1, verbose=0),
+        lambda: calc.fit(data, reader_epochs=1, adder_epochs=1, fine_tune_epochs=1.5, verbose=0),
+        lambda: calc.fit(data, reader_epochs=1, adder_epochs=1, seed=-1, verbose=0),
+        lambda: calc.fit(data, reader_epochs=1, adder_epochs=1, callbacks="x", verbose=0),
+        lambda: calc.fit(data, reader_epochs=1, adder_epochs=1, verbose=3),
     ):
         with pytest.raises((TypeError, ValueError)):
             call()

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from fdmlearn._checks import check_choice, check_images, check_int, check_real, check_rng
-from fdmlearn._training import check_callbacks, fit_keras, predict_arrays, scope
+from fdmlearn._training import check_callbacks, check_verbose, fit_keras, predict_arrays, scope
 from fdmlearn.calculator.data import (
     IMAGE_SHAPE,
     CalculatorDataset,
@@ -579,9 +579,11 @@ class Training:
             `adder_loss`, `fine_tune_loss`, ...).
 
         Raises:
-            TypeError: If `train` or `validation` is not a `CalculatorDataset`.
+            TypeError: If `train` or `validation` is not a `CalculatorDataset`,
+                or a setting has the wrong type (checked before any stage).
             ValueError: If one holds another number of operands or digits, or
-                images that are no longer finite pixels in [0, 1].
+                images that are no longer finite pixels in [0, 1], or a setting
+                is out of range.
             NonFiniteLossError: If a stage's loss became NaN or infinite.
 
         Examples:
@@ -592,9 +594,22 @@ class Training:
             >>> sorted(history.history)
             ['adder_loss', 'fine_tune_loss', 'reader_accuracy', 'reader_loss']
         """
+        # Everything is checked before the reader trains: a bad setting of the
+        # last stage must not cost the minutes of the first.
         train = check_dataset(train, self, "train")
-        if validation is not None:  # before any stage trains, not only at the stage that reads it
+        if validation is not None:
             validation = check_dataset(validation, self, "validation")
+        for name, value in (
+            ("reader_epochs", reader_epochs),
+            ("adder_epochs", adder_epochs),
+            ("fine_tune_epochs", fine_tune_epochs),
+        ):
+            if value is not None:
+                check_int(name, value, minimum=0)
+        supervision = check_choice("supervision", supervision, ("digits", "sum"))
+        check_rng(seed)  # a Generator is returned as it is, unadvanced
+        callbacks = check_callbacks(callbacks)
+        verbose = check_verbose(verbose)
         if fine_tune_epochs is None:
             fine_tune_epochs = self.recipe.fine_tune_epochs
         common = {"validation": validation, "callbacks": callbacks, "verbose": verbose}

@@ -8,7 +8,6 @@ bias), which is what a trained network can be compared on.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -47,12 +46,6 @@ class FilterCNN(CheckedInputs):
     network and its NumPy reference agree on bad input too. Otherwise a plain
     functional `keras.Model`.
     """
-
-    @staticmethod
-    def _concrete(x: Any) -> bool:
-        # A string or a number is no input Keras knows either: checked here,
-        # so the message names x instead of Keras' "Unrecognized data type".
-        return isinstance(x, str | bytes | numbers.Number) or CheckedInputs._concrete(x)
 
     def _check_inputs(self, x: Any) -> None:
         _check_images(np.asarray(x), "x", takes_scale=False)
