@@ -53,6 +53,11 @@ def new_figure(**kwargs: Any) -> NotebookFigure:
     Returns:
         The figure; add axes with `fig.subplots(...)`.
 
+    Raises:
+        TypeError: If a keyword is not one `Figure` takes, or `figsize` is not
+            two numbers.
+        ValueError: If `figsize` or `dpi` is not positive.
+
     Examples:
         >>> from fdmlearn.plotting import new_figure
         >>> fig = new_figure(figsize=(3, 2))
@@ -81,7 +86,10 @@ def new_figure(**kwargs: Any) -> NotebookFigure:
         )
     if kwargs.get("dpi") is not None:
         kwargs["dpi"] = check_real("dpi", kwargs["dpi"], minimum=0, open_min=True)
-    fig = NotebookFigure(**kwargs)
+    try:
+        fig = NotebookFigure(**kwargs)
+    except AttributeError as err:  # matplotlib's word for an unknown keyword
+        raise TypeError(f"new_figure got an argument matplotlib does not know: {err}") from None
     FigureCanvasAgg(fig)
     return fig
 

@@ -983,3 +983,18 @@ VALID = [
 @pytest.mark.parametrize("call", [v[1] for v in VALID], ids=[v[0] for v in VALID])
 def test_valid_input_is_accepted(ctx, call):
     call(ctx)
+
+
+def test_an_allocation_that_fails_says_how_much_was_asked(monkeypatch):
+    # Under an address-space limit NumPy can refuse videos that pass the
+    # half-the-memory guard; the error must still name the sizes to shrink.
+    zeros = np.zeros
+
+    def refuse_videos(shape, *args, **kwargs):
+        if np.ndim(shape) == 1 and len(shape) == 5:
+            raise MemoryError("Unable to allocate")
+        return zeros(shape, *args, **kwargs)
+
+    monkeypatch.setattr(np, "zeros", refuse_videos)
+    with pytest.raises(MemoryError, match=r"2 clips of 7 frames of 32x32x1 need .* GiB"):
+        cap.moving_digits(2, n_frames=7, size=32)

@@ -419,7 +419,15 @@ def _draw(
     n, n_digits = digit_idx.shape
     n_frames = pos.shape[2]
     height, width, channels = shape
-    videos = np.zeros((n, n_frames, height, width, channels), dtype=np.float32)
+    try:
+        videos = np.zeros((n, n_frames, height, width, channels), dtype=np.float32)
+    except MemoryError:
+        gib = n * n_frames * height * width * channels * 4 / 2**30
+        raise MemoryError(
+            f"{n} clips of {n_frames} frames of {height}x{width}x{channels} need {gib:.1f} GiB "
+            "as float32, more than this machine could allocate: ask for fewer clips "
+            "(n), frames (n_frames) or pixels (size)"
+        ) from None
     if backgrounds is not None:
         videos[:] = backgrounds[:, None]
     rows = np.arange(DIGIT_SIZE)
