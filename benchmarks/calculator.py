@@ -22,7 +22,7 @@ benchmark instead (the reader learns from sums
 alone) and adds its runs to the record under "sums_only". `--generalisation`
 checks the carry adder on 100,000 long sums ("adder_generalisation"), and
 `--robust --seeds 0 1 2` trains 3 + 3 digits once per seed and tests on an
-unseen test seed ("robust_3x3"; about 14 minutes a seed on 2 cores).
+unseen test seed ("robust_3x3"; about 7 minutes a seed on 2 cores).
 """
 
 from __future__ import annotations
