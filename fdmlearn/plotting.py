@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import io
 from typing import Any
 
@@ -88,8 +89,14 @@ def new_figure(**kwargs: Any) -> NotebookFigure:
         kwargs["dpi"] = check_real("dpi", kwargs["dpi"], minimum=0, open_min=True)
     try:
         fig = NotebookFigure(**kwargs)
-    except AttributeError as err:  # matplotlib's word for an unknown keyword
-        raise TypeError(f"new_figure got an argument matplotlib does not know: {err}") from None
+    except AttributeError:  # matplotlib's word for an unknown keyword
+        known = inspect.signature(Figure.__init__).parameters
+        unknown = [k for k in kwargs if k not in known and not hasattr(Figure, f"set_{k}")]
+        raise TypeError(
+            "new_figure got an argument matplotlib's Figure does not take: "
+            f"{', '.join(map(repr, unknown)) or sorted(kwargs)} (expected figsize, dpi, "
+            "layout, facecolor, ...)"
+        ) from None
     FigureCanvasAgg(fig)
     return fig
 
