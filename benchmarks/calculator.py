@@ -18,8 +18,8 @@ writes nothing.
 
 `--sums 1 2 4 --seeds 6 7 8 --epochs 3` (and `--sums 15 ... --epochs 6
 --batch-size 8`) runs the sums-only protocol of the multi-digit MNIST-addition
-benchmark instead (the reader learns from sums
-alone) and adds its runs to the record under "sums_only". `--generalisation`
+benchmark instead (the reader learns from sums alone) and adds its runs to the
+record under "sums_only". `--generalisation`
 checks the carry adder on 100,000 long sums ("adder_generalisation"), and
 `--robust --seeds 0 1 2` trains 3 + 3 digits once per seed and tests on an
 unseen test seed ("robust_3x3"; about 7 minutes a seed on 2 cores).
