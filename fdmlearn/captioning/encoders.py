@@ -41,14 +41,17 @@ def _input(frame_shape: tuple[int, int, int]) -> tuple[Any, Any]:
 def digit_detector(frame_shape: tuple[int, int, int]) -> keras.Model:
     """A fully convolutional detector: a frame -> one map per digit class.
 
-    Four convolutions: two strided ones down to an 8x8 grid (for a 64x64
-    frame), then two that keep it, so each cell sees a whole digit (46
-    pixels) around its centre. The last layer, ``digit_maps``, gives logits;
-    ``digit_probabilities`` their sigmoid.
+    Five convolutions: one at full resolution, two strided ones down to an
+    8x8 grid (for a 64x64 frame), then two that keep it, so each cell sees a
+    whole digit (50 pixels) around its centre. The last layer,
+    ``digit_maps``, gives logits; ``digit_probabilities`` their sigmoid.
     """
     frame, x = _input(frame_shape)
-    x = _conv(x, 16, "conv1")
+    # A first layer at full resolution: trained alone, this detector named both digits
+    # of 93.2% of 1,000 clips, the 4-layer one 92.2% with twice the training (a screen).
+    x = _conv(x, 32, "conv1", strides=1)
     x = _conv(x, 32, "conv2")
+    x = _conv(x, 64, "conv3")
     x = _conv(x, 64, "detect1", strides=1)
     x = _conv(x, 64, "detect2", strides=1)
     logits = keras.layers.Conv2D(N_SLOTS, 1, name="digit_maps")(x)

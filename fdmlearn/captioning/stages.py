@@ -46,15 +46,15 @@ class DigitStages:
     Examples:
         >>> from fdmlearn.captioning import DigitStages
         >>> DigitStages().frozen_epochs
-        15
+        16
         >>> DigitStages(pretrain_epochs=1, frozen_epochs=2).pretrain_epochs
         1
     """
 
-    pretrain_epochs: int = 3
-    frames_per_clip: int = 2
+    pretrain_epochs: int = 4
+    frames_per_clip: int = 4
     pretrain_batch_size: int = 64
-    frozen_epochs: int = 15
+    frozen_epochs: int = 16
     frozen_batch_size: int = 64
     joint_epochs: int = 2
     joint_batch_size: int = 32
