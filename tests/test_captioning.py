@@ -763,16 +763,13 @@ def test_one_digit_full_training_reaches_target():
 
 
 @pytest.mark.slow
-def test_two_digit_slot_model_reaches_target():
+def test_two_digit_slot_model_one_fit_call():
     train = cap.moving_digits(20000, n_digits=2, seed=0)
     test = cap.moving_digits(1000, n_digits=2, split="test", seed=1)
-    frames = cap.moving_digits(30000, n_digits=2, n_frames=2, seed=2)
     model = cap.build_captioner(train, pooling="digits")
-    # The benchmark's three stages: detector, decoder on the frozen detector, both.
-    model.pretrain(frames, epochs=3, verbose=0)
-    model.fit(train, epochs=15, batch_size=64, freeze_cnn=True, verbose=0)
-    model.fit(train, epochs=2, batch_size=32, verbose=0)
-    assert model.evaluate(test)["exact_match"] >= 0.90
+    model.fit(train, verbose=0)  # the benchmark's one call: DigitStages() by itself
+    # A floor under the benchmark's seeds (95.6% for seed 0 on 2,000 clips), not the 97% target.
+    assert model.evaluate(test)["exact_match"] >= 0.93
     assert model.train_seconds < 15 * 60
 
 
