@@ -579,9 +579,9 @@ def _step_function(model: Captioner, videos: np.ndarray) -> tuple[Any, tuple[np.
 
     features, mask = in_chunks(model.encoder, videos)
     projected = np.asarray(model.decoder.project(features))
-    zeros = np.zeros((len(videos), model.config.hidden), np.float32)
+    h, c = (np.asarray(x) for x in model.decoder.initial_state(features))
     weights = np.zeros(features.shape[:2], np.float32)
-    return step, (features, projected, mask, zeros, zeros, weights)
+    return step, (features, projected, mask, h, c, weights)
 
 
 def _decode(model: Captioner, videos: np.ndarray, beam_width: int = 1) -> tuple[list, Any]:

@@ -54,6 +54,7 @@ def build_network(config: CaptionerConfig, vocabulary: Vocabulary) -> keras.Mode
         config.attention_dim,
         config.dropout,
         config.feature_dim,
+        channels=config.frame_shape[-1] if config.pooling == "digits" else 0,
         name=f"lstm_decoder_{config.pooling}",
     )
     return keras.Model([videos, words], decoder((x, mask, words)), name="captioner")

@@ -43,7 +43,7 @@ def _train_step(model: Any, optimizer: keras.optimizers.Optimizer, variables: li
 
     def decode(x: Any, projected: Any, mask: Any, sample: bool) -> tuple[Any, Any]:
         batch = tf.shape(x)[0]
-        h = c = tf.zeros((batch, decoder.hidden))
+        h, c = decoder.initial_state(x)
         word = tf.fill((batch,), v.start_id)
         tokens, log_probs = [], []
         for _ in range(steps):  # short captions: unrolled into the graph
