@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import os
 import time
@@ -38,7 +39,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-from _record import Recorder  # noqa: E402
+from _record import Recorder, _git_commit  # noqa: E402
 
 import fdmlearn  # noqa: E402
 from fdmlearn import captioning as cap  # noqa: E402
@@ -204,14 +205,28 @@ def score(model: cap.Captioner, test: cap.Clips) -> float:
     return round(cap.exact_match(model.caption(test), test.captions), 4)
 
 
-def run(
-    name: str, spec: dict, quick: bool, seed: int = 0, scale: float = 1.0, test_seed: int = 1
-) -> dict:
-    n_train, epochs, n_test = sizes(spec, quick, scale)
+def make_data(
+    spec: dict, quick: bool, scale: float = 1.0, test_seed: int = 1
+) -> tuple[cap.Clips, cap.Clips, float]:
+    """The train and test clips of an experiment (the same for every training seed)."""
+    n_train, _, n_test = sizes(spec, quick, scale)
     t0 = time.perf_counter()
     train = cap.moving_digits(n_train, split="train", seed=0, **spec["data"])
     test = cap.moving_digits(n_test, split="test", seed=test_seed, **spec["data"])
-    data_seconds = time.perf_counter() - t0
+    return train, test, time.perf_counter() - t0
+
+
+def run(
+    name: str,
+    spec: dict,
+    quick: bool,
+    data: tuple[cap.Clips, cap.Clips, float],
+    seed: int = 0,
+    scale: float = 1.0,
+    test_seed: int = 1,
+) -> dict:
+    n_train, epochs, n_test = sizes(spec, quick, scale)
+    train, test, data_seconds = data
     fdmlearn.set_seed(seed)
     model = cap.build_captioner(
         train, pooling=spec["pooling"], frame_encoder=spec.get("frame_encoder", "cnn"), seed=seed
@@ -499,13 +514,20 @@ def main() -> None:
         for result in results.values():
             result.setdefault("measured_at", old["date"])
             result.setdefault("command", old["command"])
+            result.setdefault("git_commit", old.get("git_commit"))
     for name in args.only or EXPERIMENTS:
         key = name if args.scale >= 1 else f"{name}_reduced"
-        runs = [
-            run(name, EXPERIMENTS[name], args.quick, s, args.scale, args.test_seed)
-            for s in args.seeds
-        ]
+        # Made once for all seeds: 10,000 colour clips twice over would not fit in memory.
+        data = make_data(EXPERIMENTS[name], args.quick, args.scale, args.test_seed)
+        runs = []
+        for s in args.seeds:
+            spec = EXPERIMENTS[name]
+            runs.append(run(name, spec, args.quick, data, s, args.scale, args.test_seed))
+            keras.backend.clear_session()  # the last seed's graphs and weights
+            gc.collect()
+        del data
         results[key] = summarize(runs)
+        results[key]["git_commit"] = _git_commit()
         results[key]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         results[key]["command"] = rec.command
         results[key]["load_average_1m"] = round(os.getloadavg()[0], 2)
