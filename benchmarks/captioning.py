@@ -514,7 +514,8 @@ def main() -> None:
         for result in results.values():
             result.setdefault("measured_at", old["date"])
             result.setdefault("command", old["command"])
-            result.setdefault("git_commit", old.get("git_commit"))
+            if result["command"] == old["command"]:  # measured by the run that wrote it
+                result.setdefault("git_commit", old.get("git_commit"))
     for name in args.only or EXPERIMENTS:
         key = name if args.scale >= 1 else f"{name}_reduced"
         # Made once for all seeds: 10,000 colour clips twice over would not fit in memory.
