@@ -519,10 +519,10 @@ def main() -> None:
     for name in args.only or EXPERIMENTS:
         key = name if args.scale >= 1 else f"{name}_reduced"
         # Made once for all seeds: 10,000 colour clips twice over would not fit in memory.
-        data = make_data(EXPERIMENTS[name], args.quick, args.scale, args.test_seed)
+        spec = EXPERIMENTS[name]
+        data = make_data(spec, args.quick, args.scale, args.test_seed)
         runs = []
         for s in args.seeds:
-            spec = EXPERIMENTS[name]
             runs.append(run(name, spec, args.quick, data, s, args.scale, args.test_seed))
             keras.backend.clear_session()  # the last seed's graphs and weights
             gc.collect()
