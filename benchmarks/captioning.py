@@ -32,6 +32,9 @@ import dataclasses
 import gc
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -394,6 +397,25 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
+def child_run(name: str, seed: int, args: argparse.Namespace) -> dict:
+    """`run` for one seed in a child process: each seed starts from a fresh memory.
+
+    In one process the 10,000 colour clips plus a seed's leftovers (TensorFlow does not
+    give all of a model's memory back) ran out of memory at the second seed.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run.json"
+        command = [sys.executable, "-u", __file__, "--only", name, "--seeds", str(seed)]
+        command += ["--scale", str(args.scale), "--test-seed", str(args.test_seed)]
+        command += ["--run-json", str(out)] + (["--quick"] if args.quick else [])
+        subprocess.run(command, check=True)
+        return json.loads(out.read_text())
+
+
+def _jsonable(value: object) -> object:
+    return value.item() if hasattr(value, "item") else str(value)
+
+
 def percent(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -501,7 +523,21 @@ def main() -> None:
         help="seed of the test clips (1 in the earlier records; give a fresh one for a "
         "final measurement, one never looked at while tuning)",
     )
+    parser.add_argument(
+        "--process-per-seed",
+        action="store_true",
+        help="run every seed in a child process of its own (for the colour experiment, whose "
+        "seeds do not fit in one process's memory one after another)",
+    )
+    parser.add_argument("--run-json", help=argparse.SUPPRESS)  # a child's output file
     args = parser.parse_args()
+    if args.run_json:  # a child of --process-per-seed: one experiment, one seed, no record
+        (name,), (seed,) = args.only, args.seeds
+        spec = EXPERIMENTS[name]
+        data = make_data(spec, args.quick, args.scale, args.test_seed)
+        result = run(name, spec, args.quick, data, seed, args.scale, args.test_seed)
+        Path(args.run_json).write_text(json.dumps(result, default=_jsonable))
+        return
     rec = Recorder("captioning")
     results = {}
     kept: dict = {}
@@ -520,13 +556,16 @@ def main() -> None:
         key = name if args.scale >= 1 else f"{name}_reduced"
         # Made once for all seeds: 10,000 colour clips twice over would not fit in memory.
         spec = EXPERIMENTS[name]
-        data = make_data(spec, args.quick, args.scale, args.test_seed)
         runs = []
-        for s in args.seeds:
-            runs.append(run(name, spec, args.quick, data, s, args.scale, args.test_seed))
-            keras.backend.clear_session()  # the last seed's graphs and weights
-            gc.collect()
-        del data
+        if args.process_per_seed:
+            runs = [child_run(name, s, args) for s in args.seeds]
+        else:
+            data = make_data(spec, args.quick, args.scale, args.test_seed)
+            for s in args.seeds:
+                runs.append(run(name, spec, args.quick, data, s, args.scale, args.test_seed))
+                keras.backend.clear_session()  # the last seed's graphs and weights
+                gc.collect()
+            del data
         results[key] = summarize(runs)
         results[key]["git_commit"] = _git_commit()
         results[key]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")

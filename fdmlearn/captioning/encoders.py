@@ -38,13 +38,15 @@ def _input(frame_shape: tuple[int, int, int]) -> tuple[Any, Any]:
     return frame, x
 
 
-def digit_detector(frame_shape: tuple[int, int, int]) -> keras.Model:
-    """A fully convolutional detector: a frame -> one map per digit class.
+def digit_detector(frame_shape: tuple[int, int, int], n_colors: int = 0) -> keras.Model:
+    """A fully convolutional detector: a frame -> one map per digit class (and per colour).
 
     Five convolutions: one at full resolution, two strided ones down to an
     8x8 grid (for a 64x64 frame), then two that keep it, so each cell sees a
     whole digit (50 pixels) around its centre. The last layer,
-    ``digit_maps``, gives logits; ``digit_probabilities`` their sigmoid.
+    ``digit_maps``, gives logits; ``digit_probabilities`` their sigmoid:
+    10 digit maps, then `n_colors` colour maps (where a digit of each named
+    colour is centred), for models that name colours.
     """
     frame, x = _input(frame_shape)
     # A first layer at full resolution: trained alone, this detector named both digits
@@ -54,7 +56,7 @@ def digit_detector(frame_shape: tuple[int, int, int]) -> keras.Model:
     x = _conv(x, 64, "conv3")
     x = _conv(x, 64, "detect1", strides=1)
     x = _conv(x, 64, "detect2", strides=1)
-    logits = keras.layers.Conv2D(N_SLOTS, 1, name="digit_maps")(x)
+    logits = keras.layers.Conv2D(N_SLOTS + n_colors, 1, name="digit_maps")(x)
     maps = keras.layers.Activation("sigmoid", name="digit_probabilities")(logits)
     return keras.Model(frame, maps, name="digit_detector")
 
@@ -137,11 +139,14 @@ def detection_targets(
     frame_size: tuple[int, int],
     grid: tuple[int, int],
     sigma: float = 0.7,
+    colors: np.ndarray | None = None,
+    n_colors: int = 0,
 ) -> np.ndarray:
     """The maps the detector should give: a bump at each digit's centre, in its channel.
 
     A Gaussian bump (in cells), not a single cell: a centre near a cell border
-    would otherwise make two almost identical cells get opposite labels.
+    would otherwise make two almost identical cells get opposite labels. With
+    `colors`, the same bump also goes in channel ``10 + colour``.
 
     Args:
         digits: int array (N, n_digits).
@@ -149,9 +154,11 @@ def detection_targets(
         frame_size: (height, width) of a frame in pixels.
         grid: (rows, cols) of the detector's maps.
         sigma: Width of a bump, in cells.
+        colors: int array (N, n_digits): each digit's index in `COLORS`, or None.
+        n_colors: Colour channels after the 10 digit channels.
 
     Returns:
-        float32 array (N * T, rows, cols, 10), frames in clip order.
+        float32 array (N * T, rows, cols, 10 + n_colors), frames in clip order.
     """
     n, n_digits, t, _ = positions.shape
     scale = np.array(grid, dtype=np.float64) / np.array(frame_size, dtype=np.float64)
@@ -159,8 +166,11 @@ def detection_targets(
     gy = np.exp(-((np.arange(grid[0]) - centre[..., 0:1]) ** 2) / (2 * sigma**2))
     gx = np.exp(-((np.arange(grid[1]) - centre[..., 1:2]) ** 2) / (2 * sigma**2))
     bumps = (gy[..., :, None] * gx[..., None, :]).astype(np.float32)  # (N, D, T, rows, cols)
-    targets = np.zeros((n, t, *grid, N_SLOTS), dtype=np.float32)
+    k = N_SLOTS + n_colors
+    targets = np.zeros((n, t, *grid, k), dtype=np.float32)
     for d in range(n_digits):
-        onehot = np.eye(N_SLOTS, dtype=np.float32)[digits[:, d]][:, None, None, None, :]
-        targets = np.maximum(targets, bumps[:, d, ..., None] * onehot)
-    return targets.reshape(n * t, *grid, N_SLOTS)
+        channels = np.eye(k, dtype=np.float32)[digits[:, d]]
+        if colors is not None:
+            channels = channels + np.eye(k, dtype=np.float32)[N_SLOTS + colors[:, d]]
+        targets = np.maximum(targets, bumps[:, d, ..., None] * channels[:, None, None, None, :])
+    return targets.reshape(n * t, *grid, k)

@@ -43,15 +43,18 @@ class SlotLayout:
     A slot is the vector ``[presence, count, colour, average profile,
     profile of frame 0, ..., profile of frame T-1]``, where a *profile* is
     the digit's map summed over rows (one value per column) followed by the
-    map summed over columns (one value per row), and the *colour* is the
-    mean colour of the digit's ink times its presence (one value per
-    channel; none when the layer is given no frames).
+    map summed over columns (one value per row), and the *colour* is,
+    times its presence, either the mean colour of the digit's ink (one value
+    per frame channel) or, for a detector with colour maps, how strongly
+    each named colour's map responds where the digit is (one value per
+    colour); none when the layer has neither.
 
     Attributes:
         n_frames: Frames per clip (T).
         rows: Rows of the detector's maps.
         cols: Columns of the detector's maps.
-        channels: Colour channels of the frames (0: no colour entries).
+        channels: Colour entries per slot: the frames' channels, the
+            number of colour maps, or 0.
 
     Examples:
         >>> from fdmlearn.captioning.layers import SlotLayout
@@ -158,7 +161,7 @@ class FramePositions(keras.layers.Layer):
 
 @_register
 class DigitSlots(keras.layers.Layer):
-    """Turns per-frame digit maps (N, T, rows, cols, 10) and a frame mask into slots (N, 10, width).
+    """Turns per-frame digit maps (N, T, rows, cols, 10 [+ colours]) and a frame mask into slots.
 
     Slot k holds, as `SlotLayout` lays out: how surely digit k is in the clip
     (its strongest response), how many copies of it there are (its map's
@@ -167,6 +170,8 @@ class DigitSlots(keras.layers.Layer):
     profiles frame by frame). Reading a motion from a slot is the same job for
     every digit, so one reader serves all ten. Padded frames (mask 0) count
     for nothing: their profiles are zero and the averages are over real frames.
+    The output is (N, 10, width). Maps beyond the first 10 are colour maps:
+    slot k's colour is then their response where digit k's map is.
     """
 
     def call(self, inputs: Any) -> Any:
@@ -174,6 +179,8 @@ class DigitSlots(keras.layers.Layer):
         videos = inputs[2] if len(inputs) > 2 else None
         mask = effective_mask(mask)
         maps = maps * mask[:, :, None, None, None]
+        color_maps = maps[..., N_SLOTS:] if maps.shape[-1] > N_SLOTS else None
+        maps = maps[..., :N_SLOTS]
         real = ops.sum(mask, axis=1)[:, None, None]  # (N, 1, 1)
         batch, k = ops.shape(maps)[0], maps.shape[-1]
         # Sums, not maxima: two copies of one digit give twice the mass, so the
@@ -189,7 +196,16 @@ class DigitSlots(keras.layers.Layer):
         per_frame = ops.reshape(
             ops.transpose(profiles, (0, 3, 1, 2)), (batch, k, t * (rows + cols))
         )
-        if videos is not None:
+        if color_maps is not None:
+            # Where digit k is, the colour maps say its colour: unlike the pixels there,
+            # they are not mixed with the ink of a digit crossing it (the pixel read-out
+            # below named 97.6% of digits' colours with true maps, so about 5% of clips
+            # had a colour wrong before anything was learnt).
+            weight = ops.square(maps)
+            color = ops.einsum("ntrck,ntrcj->nkj", weight, color_maps)
+            color = color / (ops.sum(weight, axis=(1, 2, 3))[..., None] + 1e-6)
+            summary.append(color * summary[SlotLayout.PRESENCE])
+        elif videos is not None:
             # The maps say where digit k is, not what colour it is: read it from the pixels
             # under its map, weighted towards the ink and away from the canvas. A map cell
             # spans far more canvas than ink, so plain brightness weights let the canvas

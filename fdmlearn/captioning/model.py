@@ -18,7 +18,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from fdmlearn._checks import check_choice, check_images, check_int, check_real
+from fdmlearn._checks import check_bool, check_choice, check_images, check_int, check_real
 from fdmlearn._saving import read_keras, write_keras
 from fdmlearn._training import check_strategy, scope
 from fdmlearn.captioning.data import Clips
@@ -60,6 +60,10 @@ class CaptionerConfig:
         hidden: LSTM units.
         attention_dim: Units of the attention scorer.
         dropout: Dropout rate on frame vectors and the LSTM output, in [0, 1).
+        colors: Give the digit detector a map per named colour (the six of
+            ``moving_digits(..., colors=True)``), pretrained on where each
+            colour's digit is, and read slot colours from them; only with
+            ``"digits"`` and 3 channels.
 
     Examples:
         >>> from fdmlearn.captioning import CaptionerConfig
@@ -79,6 +83,7 @@ class CaptionerConfig:
     hidden: int = 128
     attention_dim: int = 64
     dropout: float = 0.2
+    colors: bool = False
 
     def __post_init__(self) -> None:
         checked = {
@@ -97,11 +102,18 @@ class CaptionerConfig:
                 "attention_dim", self.attention_dim, minimum=1, maximum=MAX_UNITS
             ),
             "dropout": check_real("dropout", self.dropout, minimum=0, maximum=1, open_max=True),
+            "colors": check_bool("colors", self.colors),
         }
         if checked["pooling"] == "digits" and checked["frame_encoder"] != "cnn":
             raise ValueError(
                 "frame_encoder='conv3d' works with pooling='mean' or 'attention'; "
                 "pooling='digits' has its own per-frame digit detector"
+            )
+        if checked["colors"] and (checked["pooling"] != "digits" or checked["channels"] != 3):
+            raise ValueError(
+                f"colors=True gives the digit detector colour maps: it needs pooling='digits' "
+                f"and channels=3, got pooling={checked['pooling']!r}, "
+                f"channels={checked['channels']}"
             )
         for name, value in checked.items():
             object.__setattr__(self, name, value)  # frozen: normalise NumPy scalars once
@@ -284,16 +296,19 @@ class Captioner:
 
         Only for ``pooling="digits"``. Every frame of `clips` becomes one
         example whose target is a map per digit class with a bump where that
-        digit's centre is (known from `clips.digits` and `clips.positions`).
-        This is the bottom-up stage of Anderson et al. (2018), whose caption
-        model attends over the objects that a separately trained detector
-        found; Venugopalan et al. likewise took a CNN already trained on
-        images. `fit` then trains the decoder on the captions, with the
-        detector kept as it is (``freeze_cnn=True``) or trained along.
+        digit's centre is (known from `clips.digits` and `clips.positions`),
+        and, for a model with colour maps, the same bump in the map of that
+        digit's colour (from `clips.colors`). This is the bottom-up stage of
+        Anderson et al. (2018), whose caption model attends over the objects
+        that a separately trained detector found; Venugopalan et al.
+        likewise took a CNN already trained on images. `fit` then trains the
+        decoder on the captions, with the detector kept as it is
+        (``freeze_cnn=True``) or trained along.
 
         Args:
             clips: Clips with `digits` and `positions` (as `moving_digits`
-                makes them); any number of frames, the model's frame size.
+                makes them), and `colors` for a model with colour maps; any
+                number of frames, the model's frame size.
             epochs: Passes over all the frames.
             batch_size: Frames per gradient step.
             learning_rate: Adam's step size, > 0.
@@ -307,7 +322,8 @@ class Captioner:
         Raises:
             TypeError: If `clips` is not a `Clips` or an argument has the wrong type.
             ValueError: If the model does not use ``pooling="digits"``, the
-                clips lack digits or positions, or an argument is out of range.
+                clips lack digits, positions or (for colour maps) colours, or
+                an argument is out of range.
             NonFiniteLossError: If the loss became NaN or infinite (the
                 weights are restored).
 
@@ -616,7 +632,9 @@ def build_captioner(
     """Build an untrained caption model for clips like `clips`.
 
     The vocabulary is made from the clips' captions; frame count, frame size
-    and channels come from their videos.
+    and channels come from their videos. A ``"digits"`` model of clips with
+    named colours (``moving_digits(..., colors=True)``) gets a detector with
+    colour maps (`CaptionerConfig.colors`).
 
     Args:
         clips: Training clips (their shapes and words define the model).
@@ -678,6 +696,7 @@ def build_captioner(
         hidden=hidden,
         attention_dim=attention_dim,
         dropout=dropout,
+        colors=pooling == "digits" and clips.colors is not None,
     )
     vocabulary = Vocabulary.from_captions(clips.captions, max_words=max_words)
     with seeded_build(seed):

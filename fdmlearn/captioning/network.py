@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import keras
 
 from fdmlearn._checks import check_rng
+from fdmlearn.captioning.data import COLORS
 from fdmlearn.captioning.encoders import conv3d_encoder, digit_detector, frame_cnn
 from fdmlearn.captioning.layers import CaptionDecoder, DigitSlots, FrameMask, FramePositions
 from fdmlearn.captioning.vocabulary import Vocabulary
@@ -28,15 +29,23 @@ if TYPE_CHECKING:
 __all__ = ["Parts", "build_network", "network_parts", "seeded_build"]
 
 
+def slot_colors(config: CaptionerConfig) -> int:
+    """How many colour entries a digit slot has: one per named colour, per channel, or none."""
+    if config.pooling != "digits":
+        return 0
+    return len(COLORS) if config.colors else config.channels
+
+
 def build_network(config: CaptionerConfig, vocabulary: Vocabulary) -> keras.Model:
     """The Keras model ``[videos, words] -> logits (N, max_words + 1, len(vocabulary))``."""
     videos = keras.Input((config.n_frames, *config.frame_shape), name="videos")
     words = keras.Input((vocabulary.max_words + 1,), dtype="int32", name="words")
     mask = FrameMask(name="frame_mask")(videos)
     if config.pooling == "digits":
-        detector = digit_detector(config.frame_shape)
+        detector = digit_detector(config.frame_shape, len(COLORS) if config.colors else 0)
         x = keras.layers.TimeDistributed(detector, name="detector_per_frame")(videos)
-        x = DigitSlots(name="digit_slots")((x, mask, videos))
+        # A detector with colour maps says the colours itself; otherwise slots read the pixels.
+        x = DigitSlots(name="digit_slots")((x, mask) if config.colors else (x, mask, videos))
     elif config.frame_encoder == "conv3d":
         cnn = conv3d_encoder(config.n_frames, config.frame_shape, config.feature_dim)
         x = cnn([videos, mask])
@@ -54,7 +63,7 @@ def build_network(config: CaptionerConfig, vocabulary: Vocabulary) -> keras.Mode
         config.attention_dim,
         config.dropout,
         config.feature_dim,
-        channels=config.frame_shape[-1] if config.pooling == "digits" else 0,
+        channels=slot_colors(config),
         name=f"lstm_decoder_{config.pooling}",
     )
     return keras.Model([videos, words], decoder((x, mask, words)), name="captioner")

@@ -95,4 +95,6 @@ def detector_frames(clips: Clips, per_clip: int, seed: Any) -> Clips:
         clips.digits,
         clips.motions,
         np.take_along_axis(clips.positions, picks[:, None, :, None], axis=2),
+        None,
+        clips.colors,
     )

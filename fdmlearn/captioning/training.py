@@ -17,6 +17,7 @@ import numpy as np
 
 from fdmlearn._checks import check_bool, check_choice, check_int, check_real
 from fdmlearn._training import check_callbacks, check_verbose, fit_keras, scope
+from fdmlearn.captioning.data import COLORS
 from fdmlearn.captioning.encoders import detection_targets
 from fdmlearn.captioning.network import in_chunks
 from fdmlearn.captioning.stages import DigitStages, detector_frames
@@ -170,6 +171,7 @@ def pretrain_detector(
     videos = model._check_videos(clips.videos, any_length=True)
     epochs, batch_size, learning_rate = _check_steps(epochs, batch_size, learning_rate)
     verbose, callbacks = check_verbose(verbose), check_callbacks(callbacks)
+    colors = _color_indices(clips) if model.config.colors else None
     # Padding frames show no digit, and their positions mean nothing: train on real frames.
     real = clips.frame_mask.ravel()
     frames = videos.reshape(-1, *videos.shape[2:])[real]
@@ -182,7 +184,12 @@ def pretrain_detector(
             loss=keras.losses.BinaryCrossentropy(from_logits=True),
         )
     targets = detection_targets(
-        clips.digits, clips.positions, videos.shape[2:4], tuple(logits.shape[1:3])
+        clips.digits,
+        clips.positions,
+        videos.shape[2:4],
+        tuple(logits.shape[1:3]),
+        colors=colors,
+        n_colors=len(COLORS) if colors is not None else 0,
     )[real]
     t0 = time.perf_counter()
     history = fit_keras(
@@ -196,6 +203,24 @@ def pretrain_detector(
     _record(model, history, time.perf_counter() - t0, prefix="pretrain_")
     model.detector_trained = True
     return history
+
+
+def _color_indices(clips: Any) -> np.ndarray:
+    """Each digit's index in `COLORS`, (N, n_digits), from the clips' colour names."""
+    if clips.colors is None:
+        raise ValueError(
+            "clips must have colors (moving_digits(..., colors=True)) to pretrain a detector "
+            "with colour maps: its colour maps learn where each named colour's digit is"
+        )
+    names = list(COLORS)
+    rows = [c.split(" , ") for c in clips.colors]
+    unknown = sorted({c for row in rows for c in row} - set(names))
+    if unknown or any(len(r) != clips.digits.shape[1] for r in rows):
+        raise ValueError(
+            f"clips.colors must name one colour of {names} per digit, "
+            f"got {unknown or [c for c in clips.colors][:3]}"
+        )
+    return np.array([[names.index(c) for c in row] for row in rows], dtype=np.int64)
 
 
 def _stages_to_run(model: Any, stages: Any, freeze_cnn: bool) -> DigitStages | None:
