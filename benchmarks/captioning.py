@@ -559,12 +559,12 @@ def main() -> None:
                 result.setdefault("git_commit", old.get("git_commit"))
     for name in args.only or EXPERIMENTS:
         key = name if args.scale >= 1 else f"{name}_reduced"
-        # Made once for all seeds: 10,000 colour clips twice over would not fit in memory.
         spec = EXPERIMENTS[name]
         runs = []
         if args.process_per_seed:
             runs = [child_run(name, s, args) for s in args.seeds]
         else:
+            # Made once for all seeds: 10,000 colour clips twice over would not fit in memory.
             data = make_data(spec, args.quick, args.scale, args.test_seed)
             for s in args.seeds:
                 runs.append(run(name, spec, args.quick, data, s, args.scale, args.test_seed))

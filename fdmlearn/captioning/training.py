@@ -218,7 +218,7 @@ def _color_indices(clips: Any) -> np.ndarray:
     if unknown or any(len(r) != clips.digits.shape[1] for r in rows):
         raise ValueError(
             f"clips.colors must name one colour of {names} per digit, "
-            f"got {unknown or [c for c in clips.colors][:3]}"
+            f"got {unknown or clips.colors[:3]}"
         )
     return np.array([[names.index(c) for c in row] for row in rows], dtype=np.int64)
 
