@@ -702,6 +702,20 @@ def test_digit_slot_model_captions_saves_and_loads(two_digit_clips, tmp_path):
     assert loaded.caption(clips, beam_width=3) == model.caption(clips, beam_width=3)
 
 
+def test_training_a_pretrained_detector_along_keeps_its_batch_norm_statistics(two_digit_clips):
+    # Padding frames (all zero) would otherwise count in a batch's statistics.
+    clips = two_digit_clips
+    model = cap.build_captioner(clips, pooling="digits", hidden=16, embed_dim=8, seed=0)
+    model.pretrain(clips, epochs=1, batch_size=16, verbose=0)
+    norms = [v for v in model.frame_cnn.non_trainable_weights if "moving" in v.path]
+    kernels = [v for v in model.frame_cnn.trainable_weights if "kernel" in v.path]
+    stats, before = [v.numpy() for v in norms], [v.numpy() for v in kernels]
+    model.fit(clips, epochs=1, batch_size=8, stages=None, verbose=0)
+    assert norms and all(np.array_equal(a, v.numpy()) for a, v in zip(stats, norms, strict=True))
+    assert any(not np.array_equal(a, v.numpy()) for a, v in zip(before, kernels, strict=True))
+    assert all(layer.trainable for layer in model.frame_cnn.layers)  # for that call only
+
+
 @pytest.mark.parametrize("pooling", ["mean", "digits"])
 def test_frozen_fit_trains_only_the_layers_after_the_cnn(two_digit_clips, pooling):
     clips = two_digit_clips

@@ -404,7 +404,10 @@ class Captioner:
             freeze_cnn: Keep the frame CNN (the digit detector with
                 ``pooling="digits"``) as it is and train the rest only. The
                 CNN's outputs are then computed once, before the first epoch,
-                so the epochs take a fraction of the time.
+                so the epochs take a fraction of the time. Otherwise a
+                pretrained detector is trained along, but its batch-norm
+                statistics stay as pretraining left them (a batch's own
+                statistics would count the padding frames of short clips).
             objective: ``"cross_entropy"`` or ``"exact_match"``.
             stages: ``"auto"`` (the stages for a digit-slot model whose
                 detector was never trained), None (never), or a `DigitStages`.
