@@ -48,8 +48,10 @@ format: $(STAMP)
 	$(BIN)/ruff format fdmlearn tests benchmarks
 	$(BIN)/ruff check --fix fdmlearn tests benchmarks
 
+# Two workers, one test file at a time each: the site build (a third of the run, in one
+# file's session fixture) runs beside the other tests instead of before or after them.
 test: $(STAMP) $(KATEX) chromium lint
-	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m pytest
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
