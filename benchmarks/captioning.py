@@ -215,6 +215,22 @@ def score(model: cap.Captioner, test: cap.Clips) -> float:
     return round(cap.exact_match(model.caption(test), test.captions), 4)
 
 
+def one_digit_errors(predicted: list[str], true: list[str]) -> dict[str, int]:
+    """Sort wrong one-digit captions: the digit misread, or the digit right and a motion wrong."""
+    counts = {"digit": 0, "motion": 0, "form": 0}
+    for p, t in zip(predicted, true, strict=True):
+        if p == t:
+            continue
+        pw, tw = p.split(), t.split()
+        if len(pw) != len(tw):
+            counts["form"] += 1
+        elif pw[2] != tw[2]:
+            counts["digit"] += 1
+        else:
+            counts["motion"] += 1
+    return counts
+
+
 def make_data(
     spec: dict, quick: bool, scale: float = 1.0, test_seed: int = 1
 ) -> tuple[cap.Clips, cap.Clips, float]:
@@ -353,9 +369,18 @@ def run(
 def self_critical_vs_cross_entropy(
     model: cap.Captioner, train: cap.Clips, test: cap.Clips, spec: dict, quick: bool
 ) -> dict:
-    """From the same weights: self-critical epochs, then cross-entropy for as long."""
+    """From the same weights: self-critical epochs, then cross-entropy for as long.
+
+    The wrong test captions are sorted by kind at each point: self-critical training
+    leaves the frame encoder as it is, so it can mend what the decoder says, not what
+    the encoder misreads.
+    """
+
+    def errors() -> dict[str, int]:
+        return one_digit_errors(model.caption(test), test.captions)
+
     start = [w.copy() for w in model.keras_model.get_weights()]
-    before = score(model, test)
+    before, errors_before = score(model, test), errors()
     t0 = time.perf_counter()
     rl = model.fit(
         train,
@@ -364,7 +389,7 @@ def self_critical_vs_cross_entropy(
         verbose=2,
     )
     seconds = time.perf_counter() - t0
-    after_rl = score(model, test)
+    after_rl, errors_rl = score(model, test), errors()
     rl_weights = [w.copy() for w in model.keras_model.get_weights()]
     model.keras_model.set_weights(start)
     t0 = time.perf_counter()
@@ -378,7 +403,7 @@ def self_critical_vs_cross_entropy(
         verbose=2,
     )
     xent_seconds = time.perf_counter() - t0
-    after_xent = score(model, test)
+    after_xent, errors_xent = score(model, test), errors()
     model.keras_model.set_weights(rl_weights)  # the record's main scores are after RL
     return {
         "exact_match_start": before,
@@ -389,6 +414,9 @@ def self_critical_vs_cross_entropy(
         "exact_match_after_more_cross_entropy": after_xent,
         "more_cross_entropy_seconds": round(xent_seconds, 1),
         "gain_points": round(100 * (after_rl - after_xent), 2),
+        "errors_start": errors_before,
+        "errors_after_self_critical": errors_rl,
+        "errors_after_more_cross_entropy": errors_xent,
     }
 
 
@@ -402,6 +430,22 @@ def summarize(runs: list[dict]) -> dict:
         out["exact_match_mean"] = round(sum(em) / len(em), 4)
         out["exact_match_min"] = min(em)
         out["train_seconds_per_seed"] = [r["train_seconds"] for r in runs]
+        if "self_critical" in out:
+            each = [r["self_critical"] for r in runs]
+            out["self_critical_per_seed"] = each
+            out["self_critical"] = {
+                **out["self_critical"],
+                **{
+                    f"{key}_mean": round(sum(c[key] for c in each) / len(each), 4)
+                    for key in (
+                        "exact_match_start",
+                        "exact_match_after_self_critical",
+                        "exact_match_after_more_cross_entropy",
+                        "gain_points",
+                    )
+                },
+                "gain_points_min": min(c["gain_points"] for c in each),
+            }
     return out
 
 
@@ -491,8 +535,11 @@ def tables(results: dict) -> dict[str, str]:
         ]
         for r in critical:
             c = r["self_critical"]
+            if "gain_points_mean" in c:  # several seeds: their means
+                c = {key: c.get(f"{key}_mean", c[key]) for key in c if not key.endswith("_mean")}
+            seeds = f" (mean of {len(r['seeds'])} seeds)" if "seeds" in r else ""
             rows.append(
-                f"| {r['title']} | {percent(c['exact_match_start'])} "
+                f"| {r['title']}{seeds} | {percent(c['exact_match_start'])} "
                 f"| {percent(c['exact_match_after_self_critical'])} "
                 f"| {percent(c['exact_match_after_more_cross_entropy'])} | {c['gain_points']:+.1f} "
                 f"| {c['self_critical_seconds'] / 60:.1f} min |"
