@@ -376,11 +376,13 @@ def self_critical_vs_cross_entropy(
     the encoder misreads.
     """
 
-    def errors() -> dict[str, int]:
-        return one_digit_errors(model.caption(test), test.captions)
+    def scored() -> tuple[float, dict[str, int]]:  # one captioning pass for both
+        predicted = model.caption(test)
+        exact = round(cap.exact_match(predicted, test.captions), 4)
+        return exact, one_digit_errors(predicted, test.captions)
 
     start = [w.copy() for w in model.keras_model.get_weights()]
-    before, errors_before = score(model, test), errors()
+    before, errors_before = scored()
     t0 = time.perf_counter()
     rl = model.fit(
         train,
@@ -389,7 +391,7 @@ def self_critical_vs_cross_entropy(
         verbose=2,
     )
     seconds = time.perf_counter() - t0
-    after_rl, errors_rl = score(model, test), errors()
+    after_rl, errors_rl = scored()
     rl_weights = [w.copy() for w in model.keras_model.get_weights()]
     model.keras_model.set_weights(start)
     t0 = time.perf_counter()
@@ -403,7 +405,7 @@ def self_critical_vs_cross_entropy(
         verbose=2,
     )
     xent_seconds = time.perf_counter() - t0
-    after_xent, errors_xent = score(model, test), errors()
+    after_xent, errors_xent = scored()
     model.keras_model.set_weights(rl_weights)  # the record's main scores are after RL
     return {
         "exact_match_start": before,
