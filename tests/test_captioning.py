@@ -716,6 +716,18 @@ def test_training_a_pretrained_detector_along_keeps_its_batch_norm_statistics(tw
     assert all(layer.trainable for layer in model.frame_cnn.layers)  # for that call only
 
 
+def test_in_chunks_matches_one_call_and_traces_once(tiny):
+    from fdmlearn.captioning.network import _compiled, in_chunks
+
+    model, clips, _ = tiny
+    whole = model._parts.cnn_part(clips.videos, training=False)
+    chunked = in_chunks(model._parts.cnn_part, clips.videos, chunk=3)  # chunks of 3, 3, 2
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-5, atol=1e-6)
+    in_chunks(model._parts.cnn_part, clips.videos[:5], chunk=4)
+    assert _compiled(model._parts.cnn_part).experimental_get_tracing_count() == 1
+
+
 @pytest.mark.parametrize("pooling", ["mean", "digits"])
 def test_frozen_fit_trains_only_the_layers_after_the_cnn(two_digit_clips, pooling):
     clips = two_digit_clips
