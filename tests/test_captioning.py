@@ -728,6 +728,24 @@ def test_in_chunks_matches_one_call_and_traces_once(tiny):
     assert _compiled(model._parts.cnn_part).experimental_get_tracing_count() == 1
 
 
+def test_in_chunks_lets_a_model_go(tiny):
+    import gc
+    import weakref
+
+    import keras
+
+    from fdmlearn.captioning.network import in_chunks
+
+    _, clips, _ = tiny
+    inputs = keras.Input(clips.videos.shape[1:])
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    in_chunks(model, clips.videos, chunk=4)
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None
+
+
 @pytest.mark.parametrize("pooling", ["mean", "digits"])
 def test_frozen_fit_trains_only_the_layers_after_the_cnn(two_digit_clips, pooling):
     clips = two_digit_clips

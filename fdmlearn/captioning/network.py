@@ -158,6 +158,9 @@ def _compiled(model: keras.Model) -> Any:
     if model not in _COMPILED:
         import tensorflow as tf
 
+        # A weak reference: a function holding the model itself would keep its key in
+        # the weak dictionary alive, and no model passed here would ever be freed.
+        ref = weakref.ref(model)
         spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), model.inputs[0].dtype)
-        _COMPILED[model] = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        _COMPILED[model] = tf.function(lambda x: ref()(x, training=False), input_signature=[spec])
     return _COMPILED[model]
