@@ -42,10 +42,12 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 from _record import Recorder, _git_commit  # noqa: E402
 
 import fdmlearn  # noqa: E402
 from fdmlearn import captioning as cap  # noqa: E402
+from fdmlearn.captioning.data import DIGIT_SIZE  # noqa: E402
 
 OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
 
@@ -186,6 +188,42 @@ def two_digit_errors(predicted: list[str], true: list[str]) -> dict[str, int]:
         else:
             counts["motion"] += 1
     return counts
+
+
+def misread_conditions(test: cap.Clips, predicted: list[str]) -> dict[str, float]:
+    """When two-digit captions misread a digit: overlapping digits, and a digit shown twice.
+
+    Two digits "overlap" in a frame when their 28x28 boxes share at least half their
+    area. The shares are over real frames (overlap) or clips (a repeated digit), for all
+    test clips and for those whose pair of digits was misread (the "digits" errors of
+    `two_digit_errors`).
+    """
+    gap = np.abs(test.positions[:, 0] - test.positions[:, 1])  # (N, T, 2) pixels
+    side = DIGIT_SIZE
+    shared = np.clip(side - gap[..., 0], 0, None) * np.clip(side - gap[..., 1], 0, None)
+    overlap = (shared >= side * side / 2) & test.frame_mask
+    per_clip = overlap.sum(axis=1) / test.frame_mask.sum(axis=1)
+    repeated = test.digits[:, 0] == test.digits[:, 1]
+    misread = np.array(
+        [
+            len(p.split()) == 9 and sorted(p.split()[1::5]) != sorted(t.split()[1::5])
+            for p, t in zip(predicted, test.captions, strict=True)
+        ]
+    )
+    right = np.array([p == t for p, t in zip(predicted, test.captions, strict=True)])
+
+    def share(x: np.ndarray, where: np.ndarray) -> float | None:
+        return round(float(x[where].mean()), 4) if where.any() else None
+
+    return {
+        "misread_clips": int(misread.sum()),
+        "overlapping_frames_all": share(per_clip, np.ones_like(misread)),
+        "overlapping_frames_misread": share(per_clip, misread),
+        "repeated_digit_all": share(repeated, np.ones_like(misread)),
+        "repeated_digit_misread": share(repeated, misread),
+        "exact_match_repeated_digit": share(right, repeated),
+        "exact_match_two_different_digits": share(right, ~repeated),
+    }
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -362,6 +400,7 @@ def run(
         result["wrong_as_time_reversal"] = reversal
     if spec["data"]["n_digits"] == 2:
         result["errors"] = two_digit_errors(predicted, test.captions)
+        result["misreads"] = misread_conditions(test, predicted)
     print(name, {k: v for k, v in result.items() if k not in ("loss_history", "examples")})
     return result
 
@@ -432,6 +471,8 @@ def summarize(runs: list[dict]) -> dict:
         out["exact_match_mean"] = round(sum(em) / len(em), 4)
         out["exact_match_min"] = min(em)
         out["train_seconds_per_seed"] = [r["train_seconds"] for r in runs]
+        if "misreads" in out:
+            out["misreads_per_seed"] = [r["misreads"] for r in runs]
         if "self_critical" in out:
             each = [r["self_critical"] for r in runs]
             out["self_critical_per_seed"] = each
@@ -562,6 +603,27 @@ def tables(results: dict) -> dict[str, str]:
                 f"| {e['swapped']} | {e['motion']} | {e['form']} |"
             )
         out["Two digits: what the wrong captions got wrong"] = "\n".join(rows)
+    misread = [r for r in results.values() if "misreads" in r]
+    if misread:
+        rows = [
+            "| model | clips with the digits misread | frames where the digits overlap: "
+            "all clips / misread clips | clips showing one digit twice: all / misread "
+            "| exact match: one digit twice / two different digits |",
+            "|---|---|---|---|---|",
+        ]
+
+        def pair(m: dict, a: str, b: str) -> str:
+            return " / ".join("—" if m[k] is None else percent(m[k]) for k in (a, b))
+
+        for r in misread:
+            m = r["misreads"]
+            rows.append(
+                f"| {r['title']}{' (first seed)' if 'seeds' in r else ''} | {m['misread_clips']} "
+                f"| {pair(m, 'overlapping_frames_all', 'overlapping_frames_misread')} "
+                f"| {pair(m, 'repeated_digit_all', 'repeated_digit_misread')} "
+                f"| {pair(m, 'exact_match_repeated_digit', 'exact_match_two_different_digits')} |"
+            )
+        out["Two digits: when the digits are misread"] = "\n".join(rows)
     return out
 
 
