@@ -835,7 +835,7 @@ def test_two_digit_slot_model_one_fit_call():
     test = cap.moving_digits(1000, n_digits=2, split="test", seed=1)
     model = cap.build_captioner(train, pooling="digits")
     model.fit(train, verbose=0)  # the benchmark's one call: DigitStages() by itself
-    # A floor under the benchmark's seeds (95.6% for seed 0 on 2,000 clips), not the 97% target.
+    # A floor under the benchmark's seeds (docs/results/captioning.json), not the 97% target.
     assert model.evaluate(test)["exact_match"] >= 0.93
     assert model.train_seconds < 15 * 60
 
