@@ -190,7 +190,7 @@ def two_digit_errors(predicted: list[str], true: list[str]) -> dict[str, int]:
     return counts
 
 
-def misread_conditions(test: cap.Clips, predicted: list[str]) -> dict[str, float]:
+def misread_conditions(test: cap.Clips, predicted: list[str]) -> dict[str, float | int | None]:
     """When two-digit captions misread a digit: overlapping digits, and a digit shown twice.
 
     Two digits "overlap" in a frame when their 28x28 boxes share at least half their
