@@ -165,28 +165,34 @@ def reversed_turn(motion: str) -> str:
     return f"{OPPOSITE[second]} then {OPPOSITE[first]}"
 
 
-def two_digit_errors(predicted: list[str], true: list[str]) -> dict[str, int]:
-    """Sort wrong two-digit captions by what went wrong.
+def two_digit_error(p: str, t: str) -> str | None:
+    """What a two-digit caption `p` got wrong against the true `t`, or None if it is right.
 
     digits: the pair of digits is wrong; colour: right digits, a colour wrong (colour
     captions); swapped: right digits and colours, motions given to the wrong digit;
     motion: a motion wrong; form: not a two-digit caption.
     """
+    if p == t:
+        return None
+    pw, tw = p.split(), t.split()
+    if len(pw) != 9:
+        return "form"
+    if sorted([pw[1], pw[6]]) != sorted([tw[1], tw[6]]):
+        return "digits"
+    if (pw[0], pw[5]) != (tw[0], tw[5]):  # "digit" in grey captions, else colours
+        return "colour"
+    if (pw[3], pw[8]) == (tw[8], tw[3]):
+        return "swapped"
+    return "motion"
+
+
+def two_digit_errors(predicted: list[str], true: list[str]) -> dict[str, int]:
+    """Count wrong two-digit captions by what went wrong (the kinds of `two_digit_error`)."""
     counts = {"digits": 0, "colour": 0, "swapped": 0, "motion": 0, "form": 0}
     for p, t in zip(predicted, true, strict=True):
-        if p == t:
-            continue
-        pw, tw = p.split(), t.split()
-        if len(pw) != 9:
-            counts["form"] += 1
-        elif sorted([pw[1], pw[6]]) != sorted([tw[1], tw[6]]):
-            counts["digits"] += 1
-        elif (pw[0], pw[5]) != (tw[0], tw[5]):  # "digit" in grey captions, else colours
-            counts["colour"] += 1
-        elif (pw[3], pw[8]) == (tw[8], tw[3]):
-            counts["swapped"] += 1
-        else:
-            counts["motion"] += 1
+        kind = two_digit_error(p, t)
+        if kind is not None:
+            counts[kind] += 1
     return counts
 
 
@@ -195,8 +201,8 @@ def misread_conditions(test: cap.Clips, predicted: list[str]) -> dict[str, float
 
     Two digits "overlap" in a frame when their 28x28 boxes share at least half their
     area. The shares are over real frames (overlap) or clips (a repeated digit), for all
-    test clips and for those whose pair of digits was misread (the "digits" errors of
-    `two_digit_errors`).
+    test clips and for those whose pair of digits was misread (`two_digit_error`'s
+    "digits").
     """
     gap = np.abs(test.positions[:, 0] - test.positions[:, 1])  # (N, T, 2) pixels
     side = DIGIT_SIZE
@@ -204,22 +210,18 @@ def misread_conditions(test: cap.Clips, predicted: list[str]) -> dict[str, float
     overlap = (shared >= side * side / 2) & test.frame_mask
     per_clip = overlap.sum(axis=1) / test.frame_mask.sum(axis=1)
     repeated = test.digits[:, 0] == test.digits[:, 1]
-    misread = np.array(
-        [
-            len(p.split()) == 9 and sorted(p.split()[1::5]) != sorted(t.split()[1::5])
-            for p, t in zip(predicted, test.captions, strict=True)
-        ]
-    )
-    right = np.array([p == t for p, t in zip(predicted, test.captions, strict=True)])
+    kinds = [two_digit_error(p, t) for p, t in zip(predicted, test.captions, strict=True)]
+    misread = np.array([k == "digits" for k in kinds])
+    right = np.array([k is None for k in kinds])
 
     def share(x: np.ndarray, where: np.ndarray) -> float | None:
         return round(float(x[where].mean()), 4) if where.any() else None
 
     return {
         "misread_clips": int(misread.sum()),
-        "overlapping_frames_all": share(per_clip, np.ones_like(misread)),
+        "overlapping_frames_all": round(float(per_clip.mean()), 4),
         "overlapping_frames_misread": share(per_clip, misread),
-        "repeated_digit_all": share(repeated, np.ones_like(misread)),
+        "repeated_digit_all": round(float(repeated.mean()), 4),
         "repeated_digit_misread": share(repeated, misread),
         "exact_match_repeated_digit": share(right, repeated),
         "exact_match_two_different_digits": share(right, ~repeated),
